@@ -1,0 +1,109 @@
+// Package bazel is the one place stride runs Bazel: it fixes the startup
+// flags and working directory, captures stderr into errors, and streams
+// output where the caller wants it. Callers that need Bazel only for one
+// thing declare a small interface of their own and take a *Bazel.
+package bazel
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+)
+
+// Bazel runs the bazel binary in one workspace.
+type Bazel struct {
+	// Binary is the bazel executable; "bazel" (from PATH) when empty.
+	Binary string
+	// Dir is the workspace root.
+	Dir string
+	// Startup flags go before the command (e.g. --output_base=DIR).
+	Startup []string
+	// Env, when non-nil, replaces the process environment.
+	Env []string
+}
+
+// Error is a failed Bazel invocation. Its message names the command, the
+// exit code and the end of Bazel's stderr.
+type Error struct {
+	Args     []string
+	ExitCode int
+	Stderr   string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("bazel %s: exit code %d:\n%s", strings.Join(e.Args, " "), e.ExitCode, tail(e.Stderr, 40))
+}
+
+// Exit codes of Bazel that callers tell apart.
+const (
+	ExitBuildFailed = 1 // build failed (or tests failed to build)
+	ExitTestsFailed = 3 // build ok, some tests failed
+	ExitNoTests     = 4 // `bazel test` found no test targets
+)
+
+// IsExit reports whether err is a Bazel failure with the given exit code.
+func IsExit(err error, code int) bool {
+	var be *Error
+	return errors.As(err, &be) && be.ExitCode == code
+}
+
+// Options for one invocation.
+type Options struct {
+	// Stdout and Stderr, when set, receive Bazel's output as it runs
+	// (stderr is still captured for errors).
+	Stdout, Stderr io.Writer
+}
+
+// Run runs `bazel STARTUP... ARGS...` and returns its stdout. A non-zero
+// exit gives an *Error with the stderr.
+func (b *Bazel) Run(ctx context.Context, opts Options, args ...string) ([]byte, error) {
+	bin := b.Binary
+	if bin == "" {
+		bin = "bazel"
+	}
+	full := append(append([]string{}, b.Startup...), args...)
+	cmd := exec.CommandContext(ctx, bin, full...)
+	cmd.Dir = b.Dir
+	if b.Env != nil {
+		cmd.Env = b.Env
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	if opts.Stdout != nil {
+		cmd.Stdout = io.MultiWriter(&stdout, opts.Stdout)
+	}
+	cmd.Stderr = &stderr
+	if opts.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(&stderr, opts.Stderr)
+	}
+	err := cmd.Run()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return stdout.Bytes(), &Error{Args: full, ExitCode: ee.ExitCode(), Stderr: stderr.String()}
+		}
+		return stdout.Bytes(), fmt.Errorf("run bazel %s in %s: %w", strings.Join(full, " "), b.Dir, err)
+	}
+	return stdout.Bytes(), nil
+}
+
+// Info returns `bazel info KEY` (e.g. "bazel-bin", "output_base").
+func (b *Bazel) Info(ctx context.Context, key string) (string, error) {
+	out, err := b.Run(ctx, Options{}, "info", key)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"..."}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
