@@ -47,14 +47,20 @@ def _deb_impl(ctx):
         conffiles.append(dest)
         inputs.append(f)
 
+    conffiles_file = None
+    if conffiles:
+        conffiles_file = ctx.actions.declare_file(ctx.label.name + ".conffiles")
+        ctx.actions.write(conffiles_file, "\n".join(conffiles) + "\n")
+        inputs.append(conffiles_file)
+
     script = """set -eu
 root=$(mktemp -d "${{TMPDIR:-/tmp}}/deb.XXXXXX")
 trap 'rm -rf "$root"' EXIT
+chmod 0755 "$root"
 mkdir -p "$root/DEBIAN"
 {copies}
 install -m 0644 {control} "$root/DEBIAN/control"
-printf '%s' '{conffiles}' | tr ' ' '\\n' > "$root/DEBIAN/conffiles"
-[ -s "$root/DEBIAN/conffiles" ] || rm "$root/DEBIAN/conffiles"
+{conffiles}
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\\./||' | LC_ALL=C sort | xargs md5sum > DEBIAN/md5sums)
 chmod 0644 "$root/DEBIAN/md5sums"
 find "$root" -exec touch -h -d @{epoch} {{}} +
@@ -62,7 +68,7 @@ SOURCE_DATE_EPOCH={epoch} dpkg-deb --root-owner-group -Zxz --build "$root" {out}
 """.format(
         copies = "\n".join(copies),
         control = control.path,
-        conffiles = " ".join(conffiles) + ("\\n" if conffiles else ""),
+        conffiles = "install -m 0644 %s \"$root/DEBIAN/conffiles\"" % conffiles_file.path if conffiles else "",
         epoch = ctx.attr.source_date_epoch,
         out = out.path,
     )

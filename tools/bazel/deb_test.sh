@@ -16,6 +16,7 @@ for field in "Package: $pkg" "Version: " "Architecture: " "Maintainer: " "Descri
 done
 contents=$(dpkg-deb -c "$deb") || fail "dpkg-deb -c failed"
 for f in "$@"; do
+  case "$f" in -*) continue ;; esac # flags Bazel passes to every test (--test_arg)
   printf '%s\n' "$contents" | grep -q " \./$f\$" || fail "missing ./$f; contents:
 $contents"
 done

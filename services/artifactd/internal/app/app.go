@@ -1,0 +1,129 @@
+// Package app is the artifactd process: it loads the configuration (libs/config),
+// sets up logging (libs/log), metrics (libs/metrics) and the HTTP server
+// (libs/httpserver) around the file handler of internal/server, and runs
+// until SIGTERM or SIGINT.
+//
+// Configuration keys (flag -KEY, env ARTIFACTD_KEY with '-' as '_', or a key
+// of the JSON file given by -config / ARTIFACTD_CONFIG):
+//
+//	listen         address to listen on (default ":8080")
+//	root           directory to serve (default "/srv/artifacts")
+//	list-dirs      HTML directory listings (default false: directories are 404)
+//	tls-cert       TLS certificate file; with tls-key, serve HTTPS
+//	tls-key        TLS private key file
+//	read-timeout, write-timeout, idle-timeout, drain-timeout   durations
+//	log-level      debug, info, warn or error (default info)
+//	log-format     json or logfmt (default json)
+//
+// Exit codes: 0 after a clean shutdown (or -version / -h), 1 when serving
+// fails (address in use, drain timeout), 2 for bad usage or an invalid
+// configuration; the error names the key and where its value came from.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/strideci/monorepo/libs/buildinfo"
+	"github.com/strideci/monorepo/libs/config"
+	"github.com/strideci/monorepo/libs/httpserver"
+	"github.com/strideci/monorepo/libs/metrics"
+	"github.com/strideci/monorepo/services/artifactd/internal/server"
+)
+
+// Name is the service name, used in messages, metrics and the env prefix.
+const Name = "artifactd"
+
+// EnvPrefix prefixes the environment variables of the configuration keys.
+const EnvPrefix = "ARTIFACTD_"
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// Config is artifactd's configuration.
+type Config struct {
+	httpserver.Settings
+	Root     string `config:"root" help:"directory of artifacts to serve"`
+	ListDirs bool   `config:"list-dirs" help:"serve HTML listings of directories (else they are 404)"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Settings: httpserver.DefaultSettings(":8080"), Root: "/srv/artifacts"}
+}
+
+// Main runs artifactd with the process environment; it returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	return Run(context.Background(), args, os.LookupEnv, stdout, stderr)
+}
+
+// Run runs artifactd until ctx is cancelled or a SIGTERM/SIGINT arrives, and
+// returns the exit code. lookupEnv reads the environment.
+func Run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\nServes a directory of build artifacts over HTTP, read-only.\nEvery flag can also be set in the JSON file named by -config or in the environment.\nExit codes: 0 clean shutdown, 1 serving failed, 2 bad usage or configuration.\n\nFlags:\n", Name)
+		fs.PrintDefaults()
+	}
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	cfg := DefaultConfig()
+	src, err := config.Load(fs, args, &cfg, config.Options{EnvPrefix: EnvPrefix, LookupEnv: lookupEnv})
+	if *showVersion {
+		fmt.Fprintln(stdout, buildinfo.String(Name))
+		return ExitOK
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case err != nil && fs.Parsed():
+		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
+		return ExitUsage
+	case err != nil: // the flag package already printed it with the usage
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q (all settings are flags)\n", Name, fs.Arg(0))
+		return ExitUsage
+	}
+	if err := cfg.Settings.Validate(src); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
+		return ExitUsage
+	}
+
+	reg := metrics.NewRegistry()
+	bi := buildinfo.Get()
+	reg.BuildInfo(Name, bi.Version, bi.Commit, bi.GoVersion)
+	files, err := server.New(server.Options{Root: cfg.Root, ListDirs: cfg.ListDirs, Registry: reg})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", Name, src.Errorf("root", "%v", err))
+		return ExitUsage
+	}
+
+	logger := cfg.NewLogger(stderr).With("service", Name)
+	hc := cfg.Settings.Config()
+	hc.Logger = logger
+	hc.Registry = reg
+	hc.Ready = func() error {
+		_, err := os.Stat(files.Root())
+		return err
+	}
+	srv := httpserver.New(hc)
+	srv.Handle("/", files)
+
+	logger.Info("starting", "version", bi.Version, "commit", bi.Commit,
+		"root", files.Root(), "list_dirs", cfg.ListDirs, "config_file", src.File)
+	if err := srv.Run(ctx); err != nil {
+		logger.Error("server failed", "err", err)
+		return ExitFailure
+	}
+	return ExitOK
+}

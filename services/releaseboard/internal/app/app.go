@@ -1,0 +1,131 @@
+// Package app is the releaseboard process: it loads the configuration
+// (libs/config), sets up logging, metrics and the HTTP server
+// (libs/httpserver) around the board of internal/board, and runs until
+// SIGTERM or SIGINT.
+//
+// Configuration keys (flag -KEY, env RELEASEBOARD_KEY with '-' as '_', or a
+// key of the JSON file given by -config / RELEASEBOARD_CONFIG):
+//
+//	listen         address to listen on (default ":8081")
+//	title          the page's heading (default "Can I release?")
+//	tls-cert       TLS certificate file; with tls-key, serve HTTPS
+//	tls-key        TLS private key file
+//	read-timeout, write-timeout, idle-timeout, drain-timeout   durations
+//	log-level      debug, info, warn or error (default info)
+//	log-format     json or logfmt (default json)
+//
+// Routes: GET / (the page), GET /api/info (JSON, schema
+// releaseboard.info/v1), and the /healthz, /readyz and /metrics of
+// libs/httpserver.
+//
+// Exit codes: 0 after a clean shutdown (or -version / -h), 1 when serving
+// fails, 2 for bad usage or an invalid configuration; the error names the
+// key and where its value came from.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/strideci/monorepo/libs/buildinfo"
+	"github.com/strideci/monorepo/libs/config"
+	"github.com/strideci/monorepo/libs/httpserver"
+	"github.com/strideci/monorepo/libs/metrics"
+	"github.com/strideci/monorepo/services/releaseboard/internal/board"
+)
+
+// Name is the service name, used in messages and metrics.
+const Name = "releaseboard"
+
+// EnvPrefix prefixes the environment variables of the configuration keys.
+const EnvPrefix = "RELEASEBOARD_"
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// Config is releaseboard's configuration.
+type Config struct {
+	httpserver.Settings
+	Title string `config:"title" help:"heading of the page"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Settings: httpserver.DefaultSettings(":8081"), Title: "Can I release?"}
+}
+
+// Main runs releaseboard with the process environment; it returns the exit
+// code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	return Run(context.Background(), args, os.LookupEnv, stdout, stderr)
+}
+
+// Run runs releaseboard until ctx is cancelled or a SIGTERM/SIGINT arrives,
+// and returns the exit code. lookupEnv reads the environment.
+func Run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\nServes the \"can I release?\" board.\nEvery flag can also be set in the JSON file named by -config or in the environment.\nExit codes: 0 clean shutdown, 1 serving failed, 2 bad usage or configuration.\n\nFlags:\n", Name)
+		fs.PrintDefaults()
+	}
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	cfg := DefaultConfig()
+	src, err := config.Load(fs, args, &cfg, config.Options{EnvPrefix: EnvPrefix, LookupEnv: lookupEnv})
+	if *showVersion {
+		fmt.Fprintln(stdout, buildinfo.String(Name))
+		return ExitOK
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case err != nil && fs.Parsed():
+		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
+		return ExitUsage
+	case err != nil: // the flag package already printed it with the usage
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q (all settings are flags)\n", Name, fs.Arg(0))
+		return ExitUsage
+	}
+	if err := cfg.Settings.Validate(src); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
+		return ExitUsage
+	}
+	if cfg.Title == "" {
+		fmt.Fprintf(stderr, "%s: %v\n", Name, src.Errorf("title", "must not be empty"))
+		return ExitUsage
+	}
+
+	reg := metrics.NewRegistry()
+	bi := buildinfo.Get()
+	reg.BuildInfo(Name, bi.Version, bi.Commit, bi.GoVersion)
+	logger := cfg.NewLogger(stderr).With("service", Name)
+	// Nothing can make the board unready yet; data sources will.
+	ready := func() error { return nil }
+	hc := cfg.Settings.Config()
+	hc.Logger = logger
+	hc.Registry = reg
+	hc.Ready = ready
+	srv := httpserver.New(hc)
+	b := board.New(board.Options{Title: cfg.Title, Build: bi, Health: ready})
+	srv.Handle("/", http.HandlerFunc(b.ServePage))
+	srv.Handle("/api/info", http.HandlerFunc(b.ServeInfo))
+
+	logger.Info("starting", "version", bi.Version, "commit", bi.Commit, "config_file", src.File)
+	if err := srv.Run(ctx); err != nil {
+		logger.Error("server failed", "err", err)
+		return ExitFailure
+	}
+	return ExitOK
+}
