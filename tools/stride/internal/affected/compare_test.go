@@ -1,0 +1,199 @@
+package affected
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+
+	buildpb "github.com/strideci/monorepo/third_party/bazel_proto/build"
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fakeQuery builds a query result like Bazel's for a tiny graph:
+// //app:bin -> //lib:lib -> lib/lib.go, //lib:lib -> @dep//:d (a
+// go_repository), and an unused go_repository @unused.
+func fakeQuery(libAttr, depVersion, unusedVersion string) *buildpb.QueryResult {
+	str := func(name, v string) *buildpb.Attribute {
+		return &buildpb.Attribute{Name: proto.String(name), Type: buildpb.Attribute_STRING.Enum(), StringValue: proto.String(v)}
+	}
+	rule := func(name, class string, inputs []string, attrs ...*buildpb.Attribute) *buildpb.Target {
+		return &buildpb.Target{Type: buildpb.Target_RULE.Enum(), Rule: &buildpb.Rule{
+			Name: proto.String(name), RuleClass: proto.String(class), Attribute: attrs, RuleInput: inputs,
+		}}
+	}
+	src := func(name string) *buildpb.Target {
+		return &buildpb.Target{Type: buildpb.Target_SOURCE_FILE.Enum(), SourceFile: &buildpb.SourceFile{Name: proto.String(name)}}
+	}
+	return &buildpb.QueryResult{Target: []*buildpb.Target{
+		rule("//app:bin", "go_binary", []string{"//lib:lib"}),
+		rule("//lib:lib", "go_library", []string{"//lib:lib.go", "@dep//:d"}, str("importpath", libAttr)),
+		src("//lib:lib.go"),
+		rule("@dep//:d", "go_library", []string{"@dep//:d.go"}),
+		src("@dep//:d.go"),
+		rule("//external:dep", "go_repository", nil, str("version", depVersion), str("importpath", "example.com/dep")),
+		rule("//external:unused", "go_repository", nil, str("version", unusedVersion)),
+		rule("//external:t", "local_repository", nil, str("path", ".")),
+	}}
+}
+
+func fakeFiles(lib string) *fileSet {
+	return &fileSet{entries: map[string]gitrepo.TreeEntry{
+		"lib/lib.go": {Hash: gitrepo.BlobHash([]byte(lib)), Mode: filemode.Regular},
+		"lib/BUILD":  {Hash: plumbing.ZeroHash, Mode: filemode.Regular},
+	}}
+}
+
+func snap(t *testing.T, q *buildpb.QueryResult, f *fileSet) *Snapshot {
+	t.Helper()
+	s, _, err := buildSnapshot(q, f, "", "/ws", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestCompareReasons(t *testing.T) {
+	base := snap(t, fakeQuery("example.com/lib", "v1", "v1"), fakeFiles("package lib"))
+	tests := []struct {
+		name       string
+		head       *Snapshot
+		headFS     *fileSet
+		want       map[string][]string // label -> reason texts
+		everything bool
+	}{
+		{name: "nothing", head: snap(t, fakeQuery("example.com/lib", "v1", "v1"), fakeFiles("package lib")), headFS: fakeFiles("package lib"),
+			want: map[string][]string{}},
+		{name: "source", head: snap(t, fakeQuery("example.com/lib", "v1", "v1"), fakeFiles("package lib // 2")), headFS: fakeFiles("package lib // 2"),
+			want: map[string][]string{"//lib:lib": {"source changed: lib/lib.go"}, "//app:bin": {"depends on //lib:lib"}}},
+		{name: "attribute", head: snap(t, fakeQuery("example.com/lib2", "v1", "v1"), fakeFiles("package lib")), headFS: fakeFiles("package lib"),
+			want: map[string][]string{"//lib:lib": {"attribute changed: importpath"}, "//app:bin": {"depends on //lib:lib"}}},
+		{name: "external repository", head: snap(t, fakeQuery("example.com/lib", "v2", "v1"), fakeFiles("package lib")), headFS: fakeFiles("package lib"),
+			want: map[string][]string{"//lib:lib": {"external repository dep changed"}, "//app:bin": {"depends on //lib:lib"}}},
+		{name: "unused go_repository", head: snap(t, fakeQuery("example.com/lib", "v1", "v2"), fakeFiles("package lib")), headFS: fakeFiles("package lib"),
+			want: map[string][]string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := &Result{Kind: "all"}
+			res.fill(compare(base, tc.head, fakeFiles("package lib"), tc.headFS, nil))
+			got := map[string][]string{}
+			for _, tg := range res.Targets {
+				for _, r := range tg.Reasons {
+					got[tg.Label] = append(got[tg.Label], r.Text)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("reasons (-want +got):\n%s", diff)
+			}
+			if res.Everything != tc.everything {
+				t.Errorf("everything = %v, want %v", res.Everything, tc.everything)
+			}
+		})
+	}
+}
+
+// TestResultJSON pins the --json schema (stride.affected/v1) with a golden
+// file; run with -update after an intended change, and update
+// docs/affected.md.
+func TestResultJSON(t *testing.T) {
+	base := snap(t, fakeQuery("example.com/lib", "v1", "v1"), fakeFiles("package lib"))
+	head := snap(t, fakeQuery("example.com/lib", "v2", "v1"), fakeFiles("package lib // 2"))
+	delete(head.Nodes, "//app:bin")
+	res := &Result{Schema: Schema, Kind: "all",
+		Base: Side{Rev: "origin/main", Commit: "1111111111111111111111111111111111111111", Source: "cache"},
+		Head: Side{Rev: "HEAD", Commit: "2222222222222222222222222222222222222222", Source: "query"},
+	}
+	res.fill(compare(base, head, fakeFiles("package lib"), fakeFiles("package lib // 2"), nil))
+	res.Stats.DurationMS, res.Stats.HeadMS, res.Stats.BaseMS = 1234, 1000, 0
+	got, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	golden := filepath.Join("testdata", "result.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("JSON differs from %s (-want +got):\n%s", golden, diff)
+	}
+	e, err := res.Explain("//lib:lib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantExplain := "//lib:lib <- external repository dep changed\n//lib:lib <- source changed: lib/lib.go\n"
+	if e.String() != wantExplain {
+		t.Errorf("Explain = %q, want %q", e.String(), wantExplain)
+	}
+}
+
+func TestParseLabel(t *testing.T) {
+	tests := []struct {
+		in   string
+		want label
+	}{
+		{"//a/b:c", label{"", "a/b", "c"}},
+		{"//:c", label{"", "", "c"}},
+		{"//a/b", label{"", "a/b", "b"}},
+		{"@r//a:c/d.go", label{"r", "a", "c/d.go"}},
+	}
+	for _, tc := range tests {
+		got, ok := parseLabel(tc.in)
+		if !ok || got != tc.want {
+			t.Errorf("parseLabel(%q) = %+v, %v; want %+v", tc.in, got, ok, tc.want)
+		}
+	}
+}
+
+func TestWorkspaceSkeleton(t *testing.T) {
+	snapWith := func() *Snapshot {
+		return &Snapshot{Repos: map[string]*Repo{"a": {Class: "http_archive"}, "b": {Class: "go_repository"}}}
+	}
+	ws := func(text string) *fileSet {
+		return &fileSet{entries: map[string]gitrepo.TreeEntry{}, disk: writeTemp(t, map[string]string{"WORKSPACE": text})}
+	}
+	base := workspaceSkeleton(ws(`workspace(name = "x")
+http_archive(name = "a", urls = ["u1"])
+`), snapWith())
+	tests := []struct {
+		name, text string
+		same       bool
+	}{
+		{"repository attributes", "workspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u2\"])\n", true},
+		{"comment", "# hi\nworkspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u1\"])  # pin\n", true},
+		{"toolchains", "workspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\nregister_toolchains(\"//tc:all\")\n", false},
+		{"other rule class with the same name", "workspace(name = \"x\")\ngit_repository(name = \"a\")\n", false},
+		{"workspace name", "workspace(name = \"y\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\n", false},
+	}
+	for _, tc := range tests {
+		got := workspaceSkeleton(ws(tc.text), snapWith())
+		if (got == base) != tc.same {
+			t.Errorf("%s: same skeleton = %v, want %v", tc.name, got == base, tc.same)
+		}
+	}
+}
+
+func writeTemp(t *testing.T, files map[string]string) string {
+	d := t.TempDir()
+	for p, c := range files {
+		if err := os.WriteFile(filepath.Join(d, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}

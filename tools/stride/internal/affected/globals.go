@@ -1,0 +1,237 @@
+package affected
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	bzl "github.com/bazelbuild/buildtools/build"
+)
+
+// Global settings: a change to any of them may change every target, so
+// the comparison then reports everything as affected.
+const (
+	globalBazelrc      = ".bazelrc"
+	globalBazelVersion = ".bazelversion"
+	globalBazelignore  = ".bazelignore"
+	globalWrapper      = "tools/bazel"
+	globalWorkspace    = "WORKSPACE"
+	globalRCFilePrefix = "file named by .bazelrc: "
+)
+
+// computeGlobals digests the workspace-wide settings of files.
+func computeGlobals(files *fileSet, snap *Snapshot) map[string]string {
+	g := map[string]string{}
+	rcFiles := map[string]bool{}
+	g[globalBazelrc] = digestString(bazelrcText(files, ".bazelrc", rcFiles, 0))
+	if b, ok := files.read(".bazelversion"); ok {
+		g[globalBazelVersion] = strings.TrimSpace(string(b))
+	}
+	if b, ok := files.read(".bazelignore"); ok {
+		g[globalBazelignore] = digestString(normalizeLines(string(b), "#"))
+	}
+	if files.exists(globalWrapper) {
+		g[globalWrapper] = files.digest(globalWrapper)
+	}
+	for p := range rcFiles {
+		g[globalRCFilePrefix+p] = files.digest(p)
+	}
+	g[globalWorkspace] = workspaceSkeleton(files, snap)
+	return g
+}
+
+func digestString(s string) string {
+	h := newHash("text")
+	h.str(s)
+	return h.sum()
+}
+
+// normalizeLines drops comments, blank lines and surrounding space.
+func normalizeLines(s, comment string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if i := strings.Index(l, comment); i >= 0 && comment != "" {
+			l = l[:i]
+		}
+		l = strings.Join(strings.Fields(l), " ")
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// bazelrcText returns the normalized text of the .bazelrc at p with its
+// %workspace% imports expanded, and records in rcFiles the workspace files
+// that its flags name (e.g. --workspace_status_command=tools/status.sh).
+func bazelrcText(files *fileSet, p string, rcFiles map[string]bool, depth int) string {
+	b, ok := files.read(p)
+	if !ok || depth > 8 {
+		return ""
+	}
+	var out []string
+	for _, l := range strings.Split(normalizeLines(string(b), "#"), "\n") {
+		fields := strings.Fields(l)
+		if len(fields) == 2 && (fields[0] == "import" || fields[0] == "try-import") {
+			if rel := strings.TrimPrefix(fields[1], "%workspace%/"); rel != fields[1] {
+				out = append(out, "<"+rel+">", bazelrcText(files, rel, rcFiles, depth+1))
+				continue
+			}
+		}
+		out = append(out, l)
+		for _, f := range fields[1:] {
+			v := f
+			if i := strings.Index(f, "="); i >= 0 {
+				v = f[i+1:]
+			}
+			v = strings.TrimPrefix(v, "%workspace%/")
+			if v != "" && !strings.HasPrefix(v, "-") && !path.IsAbs(v) && files.exists(path.Clean(v)) {
+				rcFiles[path.Clean(v)] = true
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// workspaceSkeleton digests the WORKSPACE file (and the workspace .bzl
+// files it loads, transitively) with every repository definition taken
+// out: each call `rule_class(name = "r", ...)` where //external:r is a
+// repository of that rule class. Those definitions are compared one by one
+// (Snapshot.Repos); what is left (toolchain and platform registrations,
+// macro calls, bind, the workspace name) applies to every target.
+func workspaceSkeleton(files *fileSet, snap *Snapshot) string {
+	h := newHash("workspace")
+	name := "WORKSPACE.bazel"
+	data, ok := files.read(name)
+	if !ok {
+		name = "WORKSPACE"
+		data, ok = files.read(name)
+	}
+	if !ok {
+		return h.sum()
+	}
+	s := &skeleton{files: files, snap: snap, h: h, seen: map[string]bool{}}
+	s.file(name, "", data, true)
+	return h.sum()
+}
+
+type skeleton struct {
+	files *fileSet
+	snap  *Snapshot
+	h     *hasher
+	seen  map[string]bool
+}
+
+func (s *skeleton) file(p, pkg string, data []byte, isWorkspace bool) {
+	if s.seen[p] {
+		return
+	}
+	s.seen[p] = true
+	var f *bzl.File
+	var err error
+	if isWorkspace {
+		f, err = bzl.ParseWorkspace(p, data)
+	} else {
+		f, err = bzl.ParseBzl(p, data)
+	}
+	s.h.str(p)
+	if err != nil {
+		// Unparseable: the whole text counts.
+		s.h.bytes(data)
+		return
+	}
+	f.Stmt = s.strip(f.Stmt)
+	bzl.Walk(f, func(x bzl.Expr, _ []bzl.Expr) {
+		c := x.Comment()
+		c.Before, c.Suffix, c.After = nil, nil, nil
+	})
+	f.Comments = bzl.Comments{}
+	s.h.bytes(bzl.Format(f))
+	var loads []*bzl.LoadStmt
+	for _, st := range f.Stmt {
+		if l, ok := st.(*bzl.LoadStmt); ok {
+			loads = append(loads, l)
+		}
+	}
+	sort.Slice(loads, func(i, j int) bool { return loads[i].Module.Value < loads[j].Module.Value })
+	for _, l := range loads {
+		mod := l.Module.Value
+		if strings.HasPrefix(mod, ":") {
+			mod = "//" + pkg + mod
+		}
+		lab, ok := parseLabel(mod)
+		if !ok {
+			continue
+		}
+		if lab.repo == "" || lab.repo == s.snap.Workspace {
+			fp := lab.filePath()
+			b, ok := s.files.read(fp)
+			s.h.str(fp)
+			if !ok {
+				s.h.str(missing)
+				continue
+			}
+			s.file(fp, lab.pkg, b, false)
+			continue
+		}
+		// A .bzl of an external repository: as defined by that repository.
+		s.h.str(lab.repo)
+		if r, ok := s.snap.Repos[lab.repo]; ok {
+			s.h.str(r.Digest)
+		}
+	}
+}
+
+// strip removes repository definitions from a statement list, recursing
+// into function bodies and if/for blocks.
+func (s *skeleton) strip(stmts []bzl.Expr) []bzl.Expr {
+	out := stmts[:0]
+	for _, st := range stmts {
+		switch x := st.(type) {
+		case *bzl.CallExpr:
+			if s.isRepoDefinition(x) {
+				continue
+			}
+		case *bzl.DefStmt:
+			x.Body = s.strip(x.Body)
+		case *bzl.IfStmt:
+			x.True = s.strip(x.True)
+			x.False = s.strip(x.False)
+		case *bzl.ForStmt:
+			x.Body = s.strip(x.Body)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func (s *skeleton) isRepoDefinition(c *bzl.CallExpr) bool {
+	var fn string
+	switch x := c.X.(type) {
+	case *bzl.Ident:
+		fn = x.Name
+	case *bzl.DotExpr: // native.new_local_repository
+		if id, ok := x.X.(*bzl.Ident); ok && id.Name == "native" {
+			fn = x.Name
+		}
+	}
+	if fn == "" {
+		return false
+	}
+	for _, arg := range c.List {
+		a, ok := arg.(*bzl.AssignExpr)
+		if !ok {
+			continue
+		}
+		if id, ok := a.LHS.(*bzl.Ident); !ok || id.Name != "name" {
+			continue
+		}
+		str, ok := a.RHS.(*bzl.StringExpr)
+		if !ok {
+			return false
+		}
+		r, ok := s.snap.Repos[str.Value]
+		return ok && r.Class == fn
+	}
+	return false
+}

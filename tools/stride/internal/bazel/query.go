@@ -1,0 +1,85 @@
+package bazel
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	buildpb "github.com/strideci/monorepo/third_party/bazel_proto/build"
+)
+
+// ProtoQueryFlags are the flags QueryProto passes to `bazel query`. They
+// are part of what a digest computed from the output means, so callers
+// that cache such digests key them by these flags too.
+var ProtoQueryFlags = []string{
+	"--output=proto",
+	"--order_output=no",
+	// Keep select() structure: flattening merges branches.
+	"--proto:flatten_selects=false",
+	// Locations are absolute paths and line numbers: they differ between
+	// checkouts and move when an unrelated rule above is edited.
+	"--proto:locations=false",
+	// Which .bzl files defined the rule class and which macros
+	// instantiated each rule: used to explain why a target is affected.
+	"--proto:definition_stack",
+	"--proto:instantiation_stack",
+	"--tool_tag=stride",
+}
+
+// QueryProto runs `bazel query EXPR` with ProtoQueryFlags (plus extra) and
+// decodes the result. A Bazel failure gives an *Error carrying stderr.
+func (b *Bazel) QueryProto(ctx context.Context, expr string, extra ...string) (*buildpb.QueryResult, error) {
+	args := append([]string{"query"}, ProtoQueryFlags...)
+	args = append(args, extra...)
+	args = append(args, "--", expr)
+	out, err := b.Run(ctx, Options{}, args...)
+	if err != nil {
+		return nil, err
+	}
+	res := &buildpb.QueryResult{}
+	if err := proto.Unmarshal(out, res); err != nil {
+		return nil, fmt.Errorf("decode output of bazel query %q in %s (%d bytes): %w", expr, b.Dir, len(out), err)
+	}
+	return res, nil
+}
+
+// VersionKey returns a string that changes when the Bazel in use changes:
+// the output of `bazel --version`, and for builds that carry no version
+// (Debian's "no_version", development builds) also a hash of the bazel
+// executable found on PATH.
+func (b *Bazel) VersionKey(ctx context.Context) (string, error) {
+	bin := b.Binary
+	if bin == "" {
+		bin = "bazel"
+	}
+	cmd := exec.CommandContext(ctx, bin, "--version")
+	cmd.Dir = b.Dir
+	if b.Env != nil {
+		cmd.Env = b.Env
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("bazel --version in %s: %v: %s", b.Dir, err, strings.TrimSpace(string(out)+"\n"+stderr.String()))
+	}
+	v := strings.TrimSpace(string(out))
+	if strings.Contains(v, "no_version") || strings.Contains(v, "development") || v == "bazel" {
+		if p, err := exec.LookPath(bin); err == nil {
+			if f, err := os.Open(p); err == nil {
+				h := sha256.New()
+				_, _ = io.Copy(h, f)
+				f.Close()
+				v += " sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+			}
+		}
+	}
+	return v, nil
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/strideci/monorepo/tools/stride/internal/affected"
+	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+)
+
+func init() {
+	c := &Command{
+		Name:    "affected",
+		Summary: "list the Bazel targets a git change affects",
+		Usage:   "stride [-C DIR] affected [--base REV] [--head REV | --uncommitted] [--kind all|test|build] [--json] [--explain LABEL] [--cache-dir DIR]",
+	}
+	c.Run = func(env *Env, args []string) error {
+		fs := NewFlagSet(env, c)
+		base := fs.String("base", "", "base `revision` (default: the merge base of head and the default branch)")
+		head := fs.String("head", "", "head `revision` (default: HEAD)")
+		uncommitted := fs.Bool("uncommitted", false, "use the work tree as head, with its uncommitted changes")
+		kind := fs.String("kind", "all", "which targets: all, test or build")
+		asJSON := fs.Bool("json", false, "print the result as JSON (schema stride.affected/v1, see docs/affected.md)")
+		explain := fs.String("explain", "", "print why `LABEL` is affected, one chain of reasons per line")
+		cacheDir := fs.String("cache-dir", defaultDigestCache(), "`directory` for cached digest maps and scratch workspaces (\"\" disables)")
+		bazelBin := fs.String("bazel", "", "bazel `binary` (default: bazel from PATH)")
+		noFast := fs.Bool("no-fast-path", false, "always query base instead of deriving it from head when only file contents changed")
+		verbose := fs.Bool("v", false, "print progress to stderr")
+		if err := ParseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return Usagef("unexpected argument %q", fs.Arg(0))
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		opts := affected.Options{
+			Dir:         env.Dir,
+			Base:        *base,
+			Head:        *head,
+			Uncommitted: *uncommitted,
+			Kind:        *kind,
+			CacheDir:    *cacheDir,
+			Bazel:       *bazelBin,
+			NoFastPath:  *noFast,
+		}
+		if *verbose {
+			opts.Log = env.Stderr
+		}
+		res, err := affected.Compute(ctx, opts)
+		if err != nil {
+			var ie *affected.InputError
+			var be *bazel.Error
+			if errors.As(err, &ie) || errors.As(err, &be) {
+				return Exit(ExitUsage, err)
+			}
+			return err
+		}
+		if *explain != "" {
+			e, err := res.Explain(*explain)
+			if err != nil {
+				return Exit(ExitUsage, err)
+			}
+			if *asJSON {
+				return writeJSON(env, e)
+			}
+			fmt.Fprint(env.Stdout, e.String())
+			return nil
+		}
+		if *asJSON {
+			return writeJSON(env, res)
+		}
+		for _, l := range res.Labels() {
+			fmt.Fprintln(env.Stdout, l)
+		}
+		return nil
+	}
+	register(c)
+}
+
+func writeJSON(env *Env, v interface{}) error {
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}
+
+// defaultDigestCache is $XDG_CACHE_HOME/stride/digests (~/.cache/...).
+func defaultDigestCache() string {
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "stride", "digests")
+}

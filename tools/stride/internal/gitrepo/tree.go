@@ -1,0 +1,222 @@
+package gitrepo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// TreeEntry is one non-directory entry of a tree: a file, an executable, a
+// symbolic link (Hash is the blob of the link target) or a submodule.
+type TreeEntry struct {
+	Hash plumbing.Hash
+	Mode filemode.FileMode
+}
+
+// TreeFiles lists every non-directory entry of commit's tree, keyed by its
+// slash-separated path. It reads tree objects only, never file contents, so
+// it is fast even for large trees.
+func (r *Repo) TreeFiles(commit plumbing.Hash) (map[string]TreeEntry, error) {
+	t, err := r.treeOf(commit)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]TreeEntry, 1024)
+	w := object.NewTreeWalker(t, true, nil)
+	defer w.Close()
+	for {
+		name, e, err := w.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("walk tree of %s: %w", short(commit), err)
+		}
+		if e.Mode == filemode.Dir {
+			continue
+		}
+		out[name] = TreeEntry{Hash: e.Hash, Mode: e.Mode}
+	}
+	return out, nil
+}
+
+// Export makes dir hold exactly the files of commit to. When dir already
+// holds the files of commit from (as written by an earlier Export), only
+// the difference is written; with the zero hash as from, dir is emptied and
+// written whole. Files in dir that neither tree has (build outputs, Bazel's
+// convenience symlinks) are left alone on an incremental export.
+// Submodules become empty directories. Export is not atomic: after an error
+// call it again with the zero hash as from.
+func (r *Repo) Export(dir string, from, to plumbing.Hash) error {
+	newFiles, err := r.TreeFiles(to)
+	if err != nil {
+		return err
+	}
+	var oldFiles map[string]TreeEntry
+	if !from.IsZero() {
+		oldFiles, err = r.TreeFiles(from)
+		if err != nil {
+			// The old commit is gone (gc after a force push): start over.
+			oldFiles = nil
+			from = plumbing.ZeroHash
+		}
+	}
+	if from.IsZero() {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("export %s: %w", short(to), err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export %s: %w", short(to), err)
+	}
+	// Remove what is gone or changed type; deepest paths first.
+	var gone []string
+	for p, oe := range oldFiles {
+		if ne, ok := newFiles[p]; !ok || ne.Mode != oe.Mode {
+			gone = append(gone, p)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(gone)))
+	for _, p := range gone {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.RemoveAll(full); err != nil {
+			return fmt.Errorf("export %s: %w", short(to), err)
+		}
+		removeEmptyParents(dir, filepath.Dir(full))
+	}
+	paths := make([]string, 0, len(newFiles))
+	for p, ne := range newFiles {
+		if oe, ok := oldFiles[p]; ok && oe == ne {
+			continue
+		}
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if err := r.writeEntry(dir, p, newFiles[p]); err != nil {
+			return fmt.Errorf("export %s: %w", short(to), err)
+		}
+	}
+	return nil
+}
+
+func removeEmptyParents(root, d string) {
+	for d != root && strings.HasPrefix(d, root) {
+		if err := os.Remove(d); err != nil {
+			return
+		}
+		d = filepath.Dir(d)
+	}
+}
+
+func (r *Repo) writeEntry(dir, p string, e TreeEntry) error {
+	full := filepath.Join(dir, filepath.FromSlash(p))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	// A directory may stand where a file now goes (a package became a file).
+	if st, err := os.Lstat(full); err == nil && st.IsDir() && e.Mode != filemode.Submodule {
+		if err := os.RemoveAll(full); err != nil {
+			return err
+		}
+	}
+	switch e.Mode {
+	case filemode.Submodule:
+		return os.MkdirAll(full, 0o755)
+	case filemode.Symlink:
+		b, err := r.blobBytes(e.Hash)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		_ = os.Remove(full)
+		return os.Symlink(string(b), full)
+	}
+	b, err := r.blobBytes(e.Hash)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	perm := os.FileMode(0o644)
+	if e.Mode == filemode.Executable {
+		perm = 0o755
+	}
+	tmp := full + ".stride-tmp"
+	if err := os.WriteFile(tmp, b, perm); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, full)
+}
+
+func (r *Repo) blobBytes(h plumbing.Hash) ([]byte, error) {
+	b, err := r.git.BlobObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	rd, err := b.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
+}
+
+// BlobHash is the hash git gives a file with content b (`git hash-object`).
+func BlobHash(b []byte) plumbing.Hash {
+	return plumbing.ComputeHash(plumbing.BlobObject, b)
+}
+
+// WorkTreeChange is a path whose work-tree state differs from HEAD's tree:
+// modified, added, untracked (not ignored) or deleted.
+type WorkTreeChange struct {
+	Path    string
+	Deleted bool
+}
+
+// WorkTreeChanges lists the paths of the work tree that differ from the
+// HEAD commit, staged or not, including untracked files that .gitignore
+// does not ignore. It returns ErrNotRepository for a bare repository.
+func (r *Repo) WorkTreeChanges() ([]WorkTreeChange, error) {
+	wt, err := r.git.Worktree()
+	if err != nil {
+		if errors.Is(err, git.ErrIsBareRepository) {
+			return nil, fmt.Errorf("%w: bare repository has no work tree", ErrNotRepository)
+		}
+		return nil, fmt.Errorf("open work tree: %w", err)
+	}
+	st, err := wt.Status()
+	if err != nil {
+		return nil, fmt.Errorf("status of %s: %w", r.workTree, err)
+	}
+	out := make([]WorkTreeChange, 0, len(st))
+	for p, s := range st {
+		if s.Worktree == git.Unmodified && s.Staging == git.Unmodified {
+			continue
+		}
+		deleted := s.Worktree == git.Deleted || (s.Staging == git.Deleted && s.Worktree == git.Unmodified)
+		if s.Worktree == git.Untracked && s.Staging == git.Untracked {
+			deleted = false
+		}
+		if deleted {
+			if _, err := os.Lstat(filepath.Join(r.workTree, filepath.FromSlash(p))); err == nil {
+				deleted = false // staged deletion, file re-created
+			}
+		}
+		out = append(out, WorkTreeChange{Path: p, Deleted: deleted})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// ReadBlob returns the content of the blob h.
+func (r *Repo) ReadBlob(h plumbing.Hash) ([]byte, error) { return r.blobBytes(h) }
