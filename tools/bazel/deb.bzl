@@ -28,6 +28,15 @@ def _deb_impl(ctx):
         fields.append(" " + (line.strip() or "."))
     ctx.actions.write(control, "\n".join(fields) + "\n")
 
+    copyright = ctx.actions.declare_file(ctx.label.name + ".copyright")
+    ctx.actions.write(copyright, """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: {pkg}
+
+Files: *
+Copyright: {holder}
+License: {license}
+""".format(pkg = pkg, holder = ctx.attr.copyright_holder, license = ctx.attr.license))
+
     binary = ctx.executable.binary
     unit = ctx.file.systemd_unit
     conffiles = []
@@ -35,7 +44,7 @@ def _deb_impl(ctx):
         "install -D -m 0755 %s \"$root/usr/bin/%s\"" % (binary.path, pkg),
         "install -D -m 0644 %s \"$root/lib/systemd/system/%s\"" % (unit.path, unit.basename),
     ]
-    inputs = [binary, unit, control]
+    inputs = [binary, unit, control, copyright]
     for target, dest in ctx.attr.config.items():
         files = target.files.to_list()
         if len(files) != 1:
@@ -60,6 +69,12 @@ chmod 0755 "$root"
 mkdir -p "$root/DEBIAN"
 {copies}
 install -m 0644 {control} "$root/DEBIAN/control"
+# Debian policy: a copyright file and a changelog in /usr/share/doc/PKG.
+doc="$root/usr/share/doc/{pkg}"
+mkdir -p "$doc"
+install -m 0644 {copyright} "$doc/copyright"
+printf '%s (%s) unstable; urgency=medium\n\n  * Built from the strideci monorepo.\n\n -- %s  Sat, 01 Jan 2000 00:00:00 +0000\n' '{pkg}' '{version}' '{maintainer}' | gzip -9n > "$doc/changelog.gz"
+chmod 0644 "$doc/changelog.gz"
 {conffiles}
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\\./||' | LC_ALL=C sort | xargs md5sum > DEBIAN/md5sums)
 chmod 0644 "$root/DEBIAN/md5sums"
@@ -68,6 +83,10 @@ SOURCE_DATE_EPOCH={epoch} dpkg-deb --root-owner-group -Zxz --build "$root" {out}
 """.format(
         copies = "\n".join(copies),
         control = control.path,
+        copyright = copyright.path,
+        pkg = pkg,
+        version = ctx.attr.version,
+        maintainer = ctx.attr.maintainer,
         conffiles = "install -m 0644 %s \"$root/DEBIAN/conffiles\"" % conffiles_file.path if conffiles else "",
         epoch = ctx.attr.source_date_epoch,
         out = out.path,
@@ -97,6 +116,8 @@ deb_package = rule(
         "homepage": attr.string(),
         "description": attr.string(mandatory = True, doc = "First line is the synopsis; further lines the long description."),
         "depends": attr.string_list(doc = "Depends: entries."),
+        "copyright_holder": attr.string(default = "The strideci authors"),
+        "license": attr.string(default = "Apache-2.0"),
         "source_date_epoch": attr.int(default = 946684800, doc = "mtime of every file (2000-01-01)."),
     },
 )

@@ -9,6 +9,8 @@
 //	listen         address to listen on (default ":8080")
 //	root           directory to serve (default "/srv/artifacts")
 //	list-dirs      HTML directory listings (default false: directories are 404)
+//	store          stride's build store, served under /apt/ (aptly's published
+//	               tree), /builds/ and /docs/ (package storeserver); empty: none
 //	tls-cert       TLS certificate file; with tls-key, serve HTTPS
 //	tls-key        TLS private key file
 //	read-timeout, write-timeout, idle-timeout, drain-timeout   durations
@@ -33,6 +35,7 @@ import (
 	"github.com/strideci/monorepo/libs/httpserver"
 	"github.com/strideci/monorepo/libs/metrics"
 	"github.com/strideci/monorepo/services/artifactd/internal/server"
+	"github.com/strideci/monorepo/services/artifactd/internal/storeserver"
 )
 
 // Name is the service name, used in messages, metrics and the env prefix.
@@ -53,6 +56,7 @@ type Config struct {
 	httpserver.Settings
 	Root     string `config:"root" help:"directory of artifacts to serve"`
 	ListDirs bool   `config:"list-dirs" help:"serve HTML listings of directories (else they are 404)"`
+	Store    string `config:"store" help:"stride build store to serve under /apt/, /builds/ and /docs/ (empty: none)"`
 }
 
 // DefaultConfig returns the defaults.
@@ -118,9 +122,19 @@ func Run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	srv := httpserver.New(hc)
 	srv.Handle("/", files)
+	if cfg.Store != "" {
+		st, err := storeserver.New(storeserver.Options{Root: cfg.Store, Registry: reg})
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", Name, src.Errorf("store", "%v", err))
+			return ExitUsage
+		}
+		for _, p := range storeserver.Routes {
+			srv.Handle(p, st)
+		}
+	}
 
 	logger.Info("starting", "version", bi.Version, "commit", bi.Commit,
-		"root", files.Root(), "list_dirs", cfg.ListDirs, "config_file", src.File)
+		"root", files.Root(), "list_dirs", cfg.ListDirs, "store", cfg.Store, "config_file", src.File)
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("server failed", "err", err)
 		return ExitFailure

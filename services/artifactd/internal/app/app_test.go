@@ -73,6 +73,8 @@ func TestInvalidConfigExits2NamingTheKey(t *testing.T) {
 		{"positional argument", []string{"-root", dir, "serve"}, nil,
 			`artifactd: unexpected argument "serve" (all settings are flags)`},
 		{"unknown flag", []string{"-rot", dir}, nil, "flag provided but not defined: -rot"},
+		{"missing store", []string{"-root", dir, "-store", filepath.Join(dir, "nostore")}, nil,
+			`artifactd: config: key "store" from flag -store: stat ` + filepath.Join(dir, "nostore") + `: no such file or directory`},
 	}
 	for _, tt := range tests {
 		tt := tt

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -90,18 +91,24 @@ func Open(dir string) (*Repo, error) {
 			filesystem.Options{MaxOpenDescriptors: 64})
 		if r2, err := git.Open(kept, wtfs); err == nil {
 			repo.git, repo.storage = r2, kept
+			// A Repo nobody closes releases its files when collected.
+			runtime.SetFinalizer(repo, func(r *Repo) { _ = r.Close() })
 		}
 	}
 	return repo, nil
 }
 
 // Close releases the pack files Open keeps open. The Repo must not be used
-// afterwards. A process that exits soon after may skip it.
+// afterwards. Optional: a Repo that is not closed releases them when the
+// garbage collector frees it.
 func (r *Repo) Close() error {
-	if r.storage != nil {
-		return r.storage.Close()
+	if r.storage == nil {
+		return nil
 	}
-	return nil
+	st := r.storage
+	r.storage = nil
+	runtime.SetFinalizer(r, nil)
+	return st.Close()
 }
 
 // Root returns the absolute path of the work tree's top directory, or ""

@@ -44,6 +44,13 @@ func TestOpen(t *testing.T) {
 		t.Errorf("Root() = %q, want %q", got, want)
 	}
 
+	if err := r.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+
 	plain := t.TempDir()
 	_, err := gitrepo.Open(plain)
 	if !errors.Is(err, gitrepo.ErrNotRepository) {
@@ -124,6 +131,10 @@ func TestMergeBaseAndCommitsBetween(t *testing.T) {
 	}
 	if len(commits) != 1 || commits[0].Hash.String() != m2 {
 		t.Errorf("CommitsBetween(feature, main) = %v, want [main 2]", commits)
+	}
+	// ChangedFiles compares trees, ancestors or not.
+	if ch, err := r.ChangedFiles(resolve(t, r, "feature"), resolve(t, r, "main")); err != nil || len(ch) != 3 {
+		t.Errorf("ChangedFiles(feature, main) = %v, %v; want a.txt modified, b.txt and c.txt deleted", ch, err)
 	}
 	// Zero base: all history.
 	commits, err = r.CommitsBetween(plumbing.ZeroHash, resolve(t, r, "main"))

@@ -1,0 +1,111 @@
+package apt_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/strideci/monorepo/tools/stride/internal/apt"
+	"github.com/strideci/monorepo/tools/stride/internal/apt/apttest"
+)
+
+// newAptly returns an initialized Aptly in a temporary directory, or skips
+// the test when aptly or gpg is missing.
+func newAptly(t *testing.T) *apt.Aptly {
+	t.Helper()
+	if err := apt.Available(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	if os.Getenv("TEST_SRCDIR") != "" {
+		t.Skip("skipping under bazel test: aptly and gpg run in go test ./... (ci/test)")
+	}
+	home, err := os.MkdirTemp("", "g") // short: gpg-agent's socket lives there
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := &apt.Keyring{Home: home}
+	t.Cleanup(func() {
+		kr.KillAgent()
+		os.RemoveAll(home)
+	})
+	a := &apt.Aptly{Root: filepath.Join(t.TempDir(), "aptly"), Keyring: kr}
+	if err := a.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestAptlySnapshotsAndSwitch(t *testing.T) {
+	ctx := context.Background()
+	a := newAptly(t)
+	if err := a.Init(ctx); err != nil { // idempotent
+		t.Fatalf("second Init: %v", err)
+	}
+	fpr := a.Fingerprint()
+	if len(fpr) != 40 {
+		t.Fatalf("fingerprint %q", fpr)
+	}
+	if _, err := os.Stat(filepath.Join(a.PublicDir(), apt.KeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var paths []string
+	for _, p := range []apttest.Package{{Name: "foo", Version: "0.1.0+g1111111"}, {Name: "bar", Version: "0.1.0+g1111111"}, {Name: "foo", Version: "0.2.0+g2222222", Payload: "new"}} {
+		paths = append(paths, apttest.Build(t, dir, p))
+	}
+	if err := a.Add(ctx, paths...); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Add(ctx, paths[0]); err != nil {
+		t.Fatalf("adding the same package again: %v", err)
+	}
+	b1 := []apt.PackageRef{{"foo", "0.1.0+g1111111", "amd64"}, {"bar", "0.1.0+g1111111", "amd64"}}
+	b2 := []apt.PackageRef{{"foo", "0.2.0+g2222222", "amd64"}, {"bar", "0.1.0+g1111111", "amd64"}}
+	if err := a.CreateSnapshot(ctx, apt.SnapshotName("b1"), b1); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreateSnapshot(ctx, apt.SnapshotName("b2"), b2); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreateSnapshot(ctx, apt.SnapshotName("b2"), b2); err != nil {
+		t.Fatalf("existing snapshot: %v", err)
+	}
+	got, err := a.SnapshotPackages(ctx, apt.SnapshotName("b2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"bar_0.1.0+g1111111_amd64", "foo_0.2.0+g2222222_amd64"}; !cmp.Equal(got, want) {
+		t.Errorf("snapshot b2 = %v, want %v", got, want)
+	}
+	if err := a.Publish(ctx, "dev", apt.SnapshotName("b1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(ctx, "uat", apt.SnapshotName("b1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(ctx, "dev", apt.SnapshotName("b2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(ctx, "dev", apt.SnapshotName("b2")); err != nil {
+		t.Fatalf("publishing the current snapshot again: %v", err)
+	}
+	pub, err := a.Published(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"dev": "build-b2", "uat": "build-b1"}; !cmp.Equal(pub, want) {
+		t.Errorf("Published = %v, want %v", pub, want)
+	}
+	for _, f := range []string{"dists/dev/InRelease", "dists/dev/Release.gpg", "pool/main/f/foo/foo_0.2.0+g2222222_amd64.deb", "pool/main/f/foo/foo_0.1.0+g1111111_amd64.deb"} {
+		if _, err := os.Stat(filepath.Join(a.PublicDir(), f)); err != nil {
+			t.Errorf("published tree: %v", err)
+		}
+	}
+	refs, err := a.RepoPackages(ctx)
+	if err != nil || len(refs) != 3 {
+		t.Fatalf("RepoPackages = %v, %v", refs, err)
+	}
+}

@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
+	"github.com/strideci/monorepo/tools/stride/internal/publish"
+	"github.com/strideci/monorepo/tools/stride/internal/store"
+)
+
+const publishHelp = `Publishes a finished, green 'stride run' (docs/publish.md): the services' .deb
+packages (versioned 0.<commit count>.0+g<sha>; unchanged services keep their
+version) into the store and the aptly repository, a snapshot build-<sha>, and
+the --dist distribution (dev) switched to it; the docs rendered to HTML; the
+run's perf results with a comparison to the previous build; report.json,
+junit.xml and the logs of tests that did not pass at once. Publishing a build
+again is a no-op; a publish that was interrupted is completed by running it
+again.
+
+The run is --run DIR, else out/runs/<HEAD sha>/. The packages are the --deb
+files, else every deb_package target, built with Bazel.
+
+Exit codes: 0 published (or already), 2 the run is missing or not green, bad
+flags; 3 a tool failed (aptly, gpg, Bazel).`
+
+func init() {
+	c := &Command{
+		Name:    "publish",
+		Summary: "publish a green run: .deb packages into the signed APT repository, docs, perf and test results into the store",
+		Usage:   "stride [-C DIR] publish [--run DIR] [--deb FILE]... [--store DIR] [--gnupg DIR] [--dist ENV] [--no-apt] [--number N] [--json]",
+	}
+	c.Run = func(env *Env, args []string) error {
+		fs := NewFlagSet(env, c)
+		usage := fs.Usage
+		fs.Usage = func() { usage(); fmt.Fprintf(fs.Output(), "\n%s\n", publishHelp) }
+		var sf storeFlags
+		sf.add(fs)
+		runDir := fs.String("run", "", "the run's output `directory` (default: out/runs/<HEAD sha>/)")
+		var debs runStringListPub
+		fs.Var(&debs, "deb", "a .deb `file` to publish (repeatable; default: build every deb_package target with Bazel)")
+		dist := fs.String("dist", "dev", "the `environment` (published distribution) a new build goes to")
+		noApt := fs.Bool("no-apt", false, "store the build but leave the APT repository alone")
+		number := fs.Int("number", 0, "the build's commit count `N` (default: counted from the repository; needed in shallow clones)")
+		allowDirty := fs.Bool("allow-dirty", false, "publish a run of a working tree with uncommitted changes")
+		docs := fs.String("docs", "", "Markdown `directory` to render (default: docs/; \"-\" for none)")
+		bazelBin := fs.String("bazel", "", "bazel `binary` (default: bazel from PATH)")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if err := ParseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return Usagef("unexpected argument %q", fs.Arg(0))
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+
+		dir := *runDir
+		if dir == "" {
+			repo, err := gitrepo.Open(env.Dir)
+			if err != nil {
+				return Usagef("%v (or give --run DIR)", err)
+			}
+			head, err := repo.ResolveRevision("HEAD")
+			if err != nil {
+				return Usagef("%v (or give --run DIR)", err)
+			}
+			dir = filepath.Join(env.Dir, "out", "runs", head.String())
+		}
+		s, err := sf.open(env)
+		if err != nil {
+			return err
+		}
+		opts := publish.Options{
+			Dir: env.Dir, RunDir: pubAbs(env.Dir, dir), Store: s, Distribution: *dist,
+			Number: *number, AllowDirty: *allowDirty, Log: env.Stderr,
+		}
+		if *docs != "" && *docs != "-" {
+			opts.DocsDir = pubAbs(env.Dir, *docs)
+		} else {
+			opts.DocsDir = *docs
+		}
+		for _, d := range debs {
+			opts.Debs = append(opts.Debs, pubAbs(env.Dir, d))
+		}
+		if len(opts.Debs) == 0 {
+			b := &bazel.Bazel{Binary: *bazelBin, Dir: env.Dir}
+			opts.FindDebs = func(ctx context.Context) ([]string, error) {
+				return publish.BazelDebs(ctx, b, bazel.Options{Stderr: env.Stderr})
+			}
+		}
+		if !*noApt {
+			if opts.Aptly, err = sf.aptly(env, s, true); err != nil {
+				return err
+			}
+		}
+		res, err := publish.Publish(ctx, opts)
+		if err != nil {
+			if errors.Is(err, publish.ErrNotGreen) || errors.Is(err, publish.ErrNoRun) || errors.Is(err, store.ErrInvalid) {
+				return Usagef("%v", err)
+			}
+			if errors.Is(err, publish.ErrNotReproducible) {
+				return Exit(ExitFindings, err)
+			}
+			return err
+		}
+		if *asJSON {
+			return storeWriteJSON(env, res)
+		}
+		printPublish(env, res)
+		return nil
+	}
+	register(c)
+}
+
+type runStringListPub []string
+
+func (l *runStringListPub) String() string     { return strings.Join(*l, ",") }
+func (l *runStringListPub) Set(v string) error { *l = append(*l, v); return nil }
+
+func printPublish(env *Env, r *publish.Result) {
+	w := env.Stdout
+	state := "published"
+	if r.Already {
+		state = "already published"
+	}
+	fmt.Fprintf(w, "build %s %s", r.Build, state)
+	if r.Manifest != nil {
+		fmt.Fprintf(w, " (%d artifacts, %s)", len(r.Manifest.Artifacts), storeBytes(r.Manifest.Size()))
+	}
+	fmt.Fprintln(w)
+	for _, p := range r.Packages {
+		note := ""
+		if p.Since != "" {
+			note = "  unchanged since " + storeShortID(p.Since)
+		}
+		fmt.Fprintf(w, "  %-16s %s%s\n", p.Name, p.Version, note)
+	}
+	if r.Distribution != "" {
+		if r.Switched {
+			fmt.Fprintf(w, "%s now serves snapshot %s\n", r.Distribution, r.Snapshot)
+		} else {
+			fmt.Fprintf(w, "%s unchanged\n", r.Distribution)
+		}
+	}
+	if r.Perf != nil && len(r.Perf.Rows) > 0 {
+		fmt.Fprintf(w, "\nperf:\n%s", r.Perf.Text())
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", warn)
+	}
+	fmt.Fprintf(w, "took %dms\n", r.Steps["total"])
+}

@@ -1,0 +1,165 @@
+package owners
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
+)
+
+// LoadAt loads the OWNERS tree of a commit (not the work tree). Like Load,
+// it returns the tree with a Diagnostics error when files have errors.
+func LoadAt(r *gitrepo.Repo, commit plumbing.Hash) (*Tree, error) {
+	fsys, err := r.FS(commit)
+	if err != nil {
+		return nil, err
+	}
+	return Load(fsys)
+}
+
+// loadLenient is LoadAt that keeps a tree with errors (Check reports them).
+func loadLenient(r *gitrepo.Repo, commit plumbing.Hash) (*Tree, error) {
+	t, err := LoadAt(r, commit)
+	var ds Diagnostics
+	if err != nil && !(errors.As(err, &ds) && t != nil) {
+		return nil, fmt.Errorf("load OWNERS at %s: %w", commit.String()[:12], err)
+	}
+	return t, nil
+}
+
+// RepoCheck says which change CheckRepo checks and with what approvals.
+type RepoCheck struct {
+	// Head is the change's head revision; "" means HEAD.
+	Head string
+	// Base is the revision the change is compared with; "" means the merge
+	// base of Head and the default branch (origin/HEAD, main or master).
+	Base string
+	// Reviews is the content of an approvals file (see ParseReviews), and
+	// ReviewsName its name for errors; nil for none.
+	Reviews     []byte
+	ReviewsName string
+	// Approvers are more approving emails (e.g. from flags).
+	Approvers []string
+	// Authors, if set, replaces the authors of the change's commits.
+	Authors []string
+	// NoSelfApproval stops authors from counting as approvers.
+	NoSelfApproval bool
+}
+
+// ResolveRange returns the base and head commits of a RepoCheck.
+func ResolveRange(r *gitrepo.Repo, baseRev, headRev string) (base, head plumbing.Hash, err error) {
+	if headRev == "" {
+		headRev = "HEAD"
+	}
+	head, err = r.ResolveRevision(headRev)
+	if err != nil {
+		return base, head, fmt.Errorf("head: %w", err)
+	}
+	if baseRev != "" {
+		base, err = r.ResolveRevision(baseRev)
+		if err != nil {
+			return base, head, fmt.Errorf("base: %w", err)
+		}
+		return base, head, nil
+	}
+	branch, err := r.DefaultBranch()
+	if err != nil {
+		return base, head, fmt.Errorf("base: %w", err)
+	}
+	tip, err := r.ResolveRevision(branch)
+	if err != nil {
+		return base, head, fmt.Errorf("base: %w", err)
+	}
+	base, err = r.MergeBase(head, tip)
+	if err != nil {
+		return base, head, fmt.Errorf("base: merge base of %s and %s: %w (pass --base)", headRev, branch, err)
+	}
+	return base, head, nil
+}
+
+// CheckRepo checks the change base..head of a repository: the changed
+// files (renames detected), approvals from Approved-by trailers of the
+// change's commits and from the reviews file, the commits' authors, head's
+// OWNERS for the changed files and base's for files that define ownership
+// or are gone. Review logins map to emails through base's OWNERS_ALIASES,
+// so a change cannot map a login to someone else and approve with it.
+// Errors: unknown revisions (gitrepo.ErrUnknownRevision), shallow clones
+// (gitrepo.ErrShallow), a bad reviews file (ErrBadApprovals).
+func CheckRepo(r *gitrepo.Repo, opts RepoCheck) (*Result, error) {
+	base, head, err := ResolveRange(r, opts.Base, opts.Head)
+	if err != nil {
+		return nil, err
+	}
+	headTree, err := loadLenient(r, head)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := r.ChangedFiles(base, head)
+	if err != nil {
+		return nil, err
+	}
+	// Base's OWNERS matter only for files that are gone, files that
+	// define ownership, and review logins; skip loading them otherwise.
+	baseTree := headTree
+	if base != head && !base.IsZero() && needsBase(headTree, changes, opts.Reviews != nil) {
+		if baseTree, err = loadLenient(r, base); err != nil {
+			return nil, err
+		}
+	}
+	commits, err := r.CommitsBetween(base, head)
+	if err != nil {
+		return nil, err
+	}
+	approvals, unmatched := TrailerApprovals(commits)
+	if opts.Reviews != nil {
+		name := opts.ReviewsName
+		if name == "" {
+			name = "approvals"
+		}
+		ra, ru, err := ParseReviews(name, opts.Reviews, baseTree.EmailForLogin)
+		if err != nil {
+			return nil, err
+		}
+		approvals = append(approvals, ra...)
+		unmatched = append(unmatched, ru...)
+	}
+	for _, a := range opts.Approvers {
+		approvals = append(approvals, Approval{Email: strings.ToLower(a), Source: "flag"})
+	}
+	authors := opts.Authors
+	if authors == nil {
+		seen := map[string]bool{}
+		for _, c := range commits {
+			e := strings.ToLower(c.Author.Email)
+			if e != "" && !seen[e] {
+				seen[e] = true
+				authors = append(authors, e)
+			}
+		}
+	}
+	res := Check(CheckInput{
+		Head: headTree, Base: baseTree, Changes: changes, Authors: authors,
+		NoSelfApproval: opts.NoSelfApproval, Approvals: approvals, Unmatched: unmatched,
+	})
+	res.Base, res.Head = base.String(), head.String()
+	return res, nil
+}
+
+// needsBase reports whether checking changes needs the OWNERS tree at
+// base. A file that defines ownership only at base (an include the change
+// removed) implies a changed OWNERS file or a changed file still included
+// at head, so looking at head's includes is enough.
+func needsBase(head *Tree, changes []gitrepo.Change, reviews bool) bool {
+	if reviews {
+		return true
+	}
+	for _, c := range changes {
+		if c.Status == gitrepo.Deleted || c.Status == gitrepo.Renamed || head.DefinesOwners(c.Path) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,273 @@
+package owners
+
+import (
+	"sort"
+	"strings"
+)
+
+// SuggestSchema is the "schema" of a Suggestion.
+const SuggestSchema = "stride.owners-suggest/v1"
+
+// Suggestion is whom to ask for the approvals a check still misses.
+type Suggestion struct {
+	Schema    string              `json:"schema"`
+	Base      string              `json:"base,omitempty"`
+	Head      string              `json:"head,omitempty"`
+	Approvers []SuggestedApprover `json:"approvers"`
+	// Unresolved lists files the suggested people cannot finish: only "*"
+	// grants them (any reviewer will do), or too few people are listed.
+	Unresolved []UnresolvedFile `json:"unresolved,omitempty"`
+}
+
+// SuggestedApprover is one person to ask.
+type SuggestedApprover struct {
+	Email string `json:"email"`
+	// Files are the changed files this person's approval helps.
+	Files []string `json:"files"`
+	// Via are the OWNERS entries that make them an owner ("@libs-team
+	// (libs/OWNERS:3)").
+	Via []string `json:"via"`
+	// Level is their closest level over Files (0: the closest OWNERS).
+	Level int `json:"level"`
+}
+
+// UnresolvedFile is a file suggestions cannot complete, and why.
+type UnresolvedFile struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// need is what one file still needs during suggestion.
+type need struct {
+	f     *FileResult
+	o     *Owners
+	count int                        // approvals still needed
+	pool  map[string]bool            // who may count toward count
+	teams map[string]map[string]bool // missing team -> who may satisfy it (shrinks as teams are met)
+	reach map[string]map[string]bool // the same, fixed: teams suggestions can satisfy
+}
+
+// Suggest returns the fewest people found who together complete the
+// approvals res misses, preferring the closest owners: for each file only
+// the people of its closest OWNERS level are considered, widening to the
+// next level only when that level has too few people. Ties go to the
+// person closer to the files, then alphabetically, so the answer is
+// deterministic. Only people named in OWNERS files (directly or by a team)
+// are suggested, never for "*"; authors and people who already approved are
+// left out. The search is greedy set cover followed by dropping anyone
+// made redundant.
+func Suggest(res *Result) *Suggestion {
+	s := &Suggestion{Schema: SuggestSchema, Base: res.Base, Head: res.Head, Approvers: []SuggestedApprover{}}
+	blocked := map[string]bool{}
+	for _, a := range res.Approvals {
+		blocked[strings.ToLower(a.Email)] = true
+	}
+	for _, a := range res.Authors {
+		blocked[strings.ToLower(a)] = true
+	}
+	var needs []*need
+	for i := range res.Files {
+		f := &res.Files[i]
+		if f.Approved || f.owners == nil {
+			continue
+		}
+		o := f.owners
+		if f.Unowned {
+			s.Unresolved = append(s.Unresolved, UnresolvedFile{Path: f.Path, Reason: "no OWNERS entry covers it; fix the OWNERS files"})
+			continue
+		}
+		n := &need{f: f, o: o, count: f.Need, pool: map[string]bool{}, teams: map[string]map[string]bool{}, reach: map[string]map[string]bool{}}
+		// People by level, closest first.
+		byLevel := map[int][]string{}
+		var levels []int
+		for _, p := range o.People() {
+			if blocked[p] {
+				continue
+			}
+			l := o.LevelOf(p)
+			if _, ok := byLevel[l]; !ok {
+				levels = append(levels, l)
+			}
+			byLevel[l] = append(byLevel[l], p)
+		}
+		sort.Ints(levels)
+		for _, l := range levels {
+			if len(n.pool) >= n.count && len(n.pool) > 0 {
+				break
+			}
+			for _, p := range byLevel[l] {
+				n.pool[p] = true
+			}
+		}
+		if n.count > len(n.pool) {
+			reason := "needs " + plural(n.count, "more approval", "more approvals") + " but only " + plural(len(n.pool), "listed person", "listed people") + " can still give one"
+			if o.Anyone() {
+				reason += "; a \"*\" entry lets any other reviewer approve"
+			}
+			s.Unresolved = append(s.Unresolved, UnresolvedFile{Path: f.Path, Reason: reason})
+			n.count = len(n.pool)
+		}
+		for _, team := range f.MissingTeams {
+			set := map[string]bool{}
+			for _, tr := range o.Teams {
+				if tr.Team != team {
+					continue
+				}
+				for _, m := range tr.Members {
+					if !blocked[m] {
+						set[m] = true
+					}
+				}
+			}
+			if len(set) == 0 {
+				s.Unresolved = append(s.Unresolved, UnresolvedFile{Path: f.Path, Reason: "no member of @" + team + " can still approve"})
+				continue
+			}
+			n.teams[team] = set
+			n.reach[team] = set
+		}
+		needs = append(needs, n)
+	}
+
+	var picked []string
+	pickedSet := map[string]bool{}
+	for {
+		cands := map[string]bool{}
+		for _, n := range needs {
+			if n.count > 0 {
+				for p := range n.pool {
+					cands[p] = true
+				}
+			}
+			for _, set := range n.teams {
+				for p := range set {
+					cands[p] = true
+				}
+			}
+		}
+		best, bestGain, bestCost := "", 0, 0
+		for _, c := range sortedKeys(cands) {
+			if pickedSet[c] {
+				continue
+			}
+			gain, cost := 0, 0
+			for _, n := range needs {
+				helps := false
+				if n.count > 0 && n.pool[c] {
+					gain++
+					helps = true
+				}
+				for _, set := range n.teams {
+					if set[c] {
+						gain++
+						helps = true
+					}
+				}
+				if helps {
+					cost += n.o.LevelOf(c)
+				}
+			}
+			if gain > bestGain || gain == bestGain && gain > 0 && cost < bestCost {
+				best, bestGain, bestCost = c, gain, cost
+			}
+		}
+		if bestGain == 0 {
+			break
+		}
+		picked = append(picked, best)
+		pickedSet[best] = true
+		for _, n := range needs {
+			if n.count > 0 && n.pool[best] {
+				n.count--
+			}
+			for team, set := range n.teams {
+				if set[best] {
+					delete(n.teams, team)
+				}
+			}
+		}
+	}
+	picked = prune(picked, needs)
+
+	for _, p := range picked {
+		sa := SuggestedApprover{Email: p, Level: -1}
+		via := map[string]bool{}
+		for _, n := range needs {
+			helps := n.pool[p] && n.f.Need > 0
+			for _, set := range n.reach {
+				if set[p] {
+					helps = true
+				}
+			}
+			if !helps {
+				continue
+			}
+			sa.Files = append(sa.Files, n.f.Path)
+			l := n.o.LevelOf(p)
+			if sa.Level < 0 || l < sa.Level {
+				sa.Level = l
+			}
+			for _, g := range n.o.Grants {
+				if !g.Anyone && containsSorted(g.Members, p) {
+					via[g.Entry+" ("+g.Source.FileLine()+")"] = true
+					break
+				}
+			}
+		}
+		sa.Via = sortedKeys(via)
+		s.Approvers = append(s.Approvers, sa)
+	}
+	return s
+}
+
+// prune drops picked people whose approval is not needed once the others
+// approve (last picked first).
+func prune(picked []string, needs []*need) []string {
+	satisfied := func(set map[string]bool) bool {
+		for _, n := range needs {
+			want := n.f.Need
+			if want > len(n.pool) {
+				want = len(n.pool)
+			}
+			got := 0
+			for p := range set {
+				if n.pool[p] {
+					got++
+				}
+			}
+			if got < want {
+				return false
+			}
+			for _, members := range n.reach {
+				ok := false
+				for p := range set {
+					if members[p] {
+						ok = true
+						break
+					}
+				}
+				if !ok {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	set := map[string]bool{}
+	for _, p := range picked {
+		set[p] = true
+	}
+	for i := len(picked) - 1; i >= 0; i-- {
+		delete(set, picked[i])
+		if !satisfied(set) {
+			set[picked[i]] = true
+		}
+	}
+	var out []string
+	for _, p := range picked {
+		if set[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package owners
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func suggested(s *Suggestion) []string {
+	var out []string
+	for _, a := range s.Approvers {
+		out = append(out, a.Email)
+	}
+	return out
+}
+
+func TestSuggest(t *testing.T) {
+	tree := loadFixture(t, map[string]string{
+		"tiny/OWNERS": "set noparent\nonly@x.example\nrequire 2\n",
+		"tiny/f.go":   "",
+	})
+	for _, tc := range []struct {
+		name       string
+		changes    []string
+		authors    []string
+		noSelf     bool
+		approvals  []string
+		want       []string
+		unresolved []string
+	}{
+		// Closest owners, never the root's @platform; lib1 covers two files.
+		{name: "closest", changes: []string{"libs/a/b.go", "services/svc/main.go", "libs/api.proto"},
+			want: []string{"lib1@x.example", "lib2@x.example", "rel1@x.example", "rel2@x.example"}},
+		{name: "one approval given", changes: []string{"libs/a/b.go"}, approvals: []string{"lib2@x.example"},
+			want: []string{"lib1@x.example"}},
+		{name: "authors are not suggested", changes: []string{"libs/a/b.go"}, authors: []string{"lib1@x.example"},
+			want: []string{"lib2@x.example"}},
+		// Level 0 (@libs-team) has one person left: widen to the root.
+		{name: "widen when the closest level is short", changes: []string{"libs/a/b.go"}, authors: []string{"lib1@x.example"}, noSelf: true,
+			want: []string{"lib2@x.example", "root1@x.example"}},
+		{name: "all teams: one per team", changes: []string{"ci/env.star"},
+			want: []string{"rel1@x.example", "root1@x.example"}},
+		{name: "excluded never suggested", changes: []string{"services/svc/main.go"}, authors: []string{"lib1@x.example", "lib2@x.example", "svc@x.example"}, noSelf: true,
+			want: []string{"root1@x.example"}},
+		{name: "too few people", changes: []string{"tiny/f.go"},
+			want: []string{"only@x.example"}, unresolved: []string{"tiny/f.go"}},
+		{name: "approved: nothing", changes: []string{"README.md"}, approvals: []string{"root2@x.example"}, want: nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := Check(CheckInput{Head: tree, Changes: changesOf(tc.changes...), Authors: tc.authors, NoSelfApproval: tc.noSelf, Approvals: approvals(tc.approvals...)})
+			s := Suggest(res)
+			if diff := cmp.Diff(tc.want, suggested(s)); diff != "" {
+				t.Errorf("suggested (-want +got):\n%s", diff)
+			}
+			var unresolved []string
+			for _, u := range s.Unresolved {
+				unresolved = append(unresolved, u.Path)
+			}
+			if diff := cmp.Diff(tc.unresolved, unresolved); diff != "" {
+				t.Errorf("unresolved (-want +got):\n%s", diff)
+			}
+			// Everyone suggested is an owner of each file they are listed for.
+			for _, a := range s.Approvers {
+				for _, f := range a.Files {
+					if !tree.Resolve(f).IsOwner(a.Email) {
+						t.Errorf("%s suggested for %s, which they do not own", a.Email, f)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSuggestMinimal checks that suggestions are not padded: one person
+// who owns every file beats one per file at the same level.
+func TestSuggestMinimal(t *testing.T) {
+	tree, _ := Load(mapFS(map[string]string{
+		"OWNERS":   "root@x.example\n",
+		"a/OWNERS": "both@x.example\na1@x.example\n",
+		"b/OWNERS": "both@x.example\nb1@x.example\n",
+		"c/OWNERS": "c1@x.example\nboth@x.example\n",
+		"a/f":      "", "b/f": "", "c/f": "",
+	}))
+	res := Check(CheckInput{Head: tree, Changes: changesOf("a/f", "b/f", "c/f")})
+	if diff := cmp.Diff([]string{"both@x.example"}, suggested(Suggest(res))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// Determinism: the same input gives the same answer.
+	for i := 0; i < 20; i++ {
+		if got := suggested(Suggest(res)); len(got) != 1 || got[0] != "both@x.example" {
+			t.Fatalf("run %d: %v", i, got)
+		}
+	}
+}

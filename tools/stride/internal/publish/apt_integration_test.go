@@ -1,0 +1,223 @@
+package publish_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strideci/monorepo/tools/stride/internal/apt"
+	"github.com/strideci/monorepo/tools/stride/internal/apt/apttest"
+	"github.com/strideci/monorepo/tools/stride/internal/publish"
+	"github.com/strideci/monorepo/tools/stride/internal/report"
+	"github.com/strideci/monorepo/tools/stride/internal/store"
+)
+
+// startArtifactd builds artifactd with the go tool and serves the store on
+// 127.0.0.1; it returns the base URL.
+func startArtifactd(t *testing.T, storeRoot string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "artifactd")
+	build := exec.Command("go", "build", "-o", bin, "github.com/strideci/monorepo/services/artifactd/cmd/artifactd")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build artifactd: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-root", t.TempDir(), "-store", storeRoot, "-log-format", "json", "-log-level", "info")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m.Msg == "listening" {
+				addr <- m.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return "http://" + a
+	case <-time.After(20 * time.Second):
+		t.Fatal("artifactd did not start listening")
+	}
+	return ""
+}
+
+// aptGet runs apt-get with its state, cache and sources in dir only.
+func aptGet(t *testing.T, dir, sources string, args ...string) (string, error) {
+	t.Helper()
+	for _, d := range []string{"lists/partial", "cache/archives/partial", "etc"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	list := filepath.Join(dir, "etc", "sources.list")
+	if err := os.WriteFile(list, []byte(sources), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := []string{
+		"-o", "Dir::Etc::SourceList=" + list,
+		"-o", "Dir::Etc::SourceParts=/dev/null",
+		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
+		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
+		"-o", "APT::Sandbox::User=root",
+		"-o", "Acquire::Retries=0",
+	}
+	cmd := exec.Command("apt-get", append(full, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestAPTIntegration publishes two builds into aptly, serves the store with
+// artifactd on 127.0.0.1 and checks the result with Debian's own tools:
+// apt-get update verifies the signature with a signed-by keyring (and fails
+// with the wrong key), apt-get download returns the published bytes, dpkg
+// unpacks them, and lintian finds no errors.
+func TestAPTIntegration(t *testing.T) {
+	if os.Getenv("TEST_SRCDIR") != "" {
+		t.Skip("skipping under bazel test: the APT integration test runs in go test ./... (ci/test)")
+	}
+	if err := apt.Available(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	for _, bin := range []string{"apt-get", "dpkg", "lintian", "go"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("skipping: %s is not installed (ci/lib.sh installs it)", bin)
+		}
+	}
+	ctx := context.Background()
+	ws := t.TempDir()
+	root := filepath.Join(t.TempDir(), "store")
+	s, err := store.OpenFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gnupg, err := os.MkdirTemp("", "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := &apt.Keyring{Home: gnupg}
+	t.Cleanup(func() { kr.KillAgent(); os.RemoveAll(gnupg) })
+	a := &apt.Aptly{Root: filepath.Join(root, "aptly"), Keyring: kr}
+	debDir := t.TempDir()
+	mk := func(sub string, p apttest.Package) string {
+		d := filepath.Join(debDir, sub)
+		os.MkdirAll(d, 0o755)
+		return apttest.Build(t, d, p)
+	}
+	world := mk("w", apttest.Package{Name: "world", Payload: "stable", Padding: 1 << 20})
+	docs := docsDir(t)
+	var times []string
+	for i, hello := range []string{mk("h1", apttest.Package{Name: "hello", Payload: "one"}), mk("h2", apttest.Package{Name: "hello", Payload: "two"})} {
+		start := time.Now()
+		r, err := publish.Publish(ctx, publish.Options{Dir: ws, RunDir: makeRun(t, ws, sha(5+i), report.StatusGreen, 0), Debs: []string{hello, world},
+			DocsDir: docs, Store: s, Aptly: a, Number: 20 + i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Switched {
+			t.Errorf("build %d did not switch dev", i+1)
+		}
+		times = append(times, fmt.Sprintf("build %d: %v (steps %v)", i+1, time.Since(start).Round(time.Millisecond), r.Steps))
+	}
+	t.Logf("publish times: %s", strings.Join(times, "; "))
+	m2, err := s.Manifest(ctx, sha(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	base := startArtifactd(t, root)
+	// The client gets the key from the server, as a user would.
+	resp, err := http.Get(base + "/apt/" + apt.KeyFile)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET key: %v %v", resp, err)
+	}
+	key, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	client := t.TempDir()
+	keyFile := filepath.Join(client, "stride.gpg")
+	os.WriteFile(keyFile, key, 0o644)
+
+	sources := fmt.Sprintf("deb [signed-by=%s] %s/apt dev main\n", keyFile, base)
+	out, err := aptGet(t, client, sources, "update")
+	if err != nil || strings.Contains(out, "NO_PUBKEY") || strings.Contains(out, "not signed") || strings.Contains(out, "W: ") {
+		t.Fatalf("apt-get update: %v\n%s", err, out)
+	}
+	for _, pk := range m2.Packages {
+		out, err := aptGet(t, client, sources, "download", pk.Name+"="+pk.Version)
+		if err != nil {
+			t.Fatalf("apt-get download %s=%s: %v\n%s", pk.Name, pk.Version, err, out)
+		}
+		got, err := os.ReadFile(filepath.Join(client, filepath.Base(pk.Artifact)))
+		if err != nil {
+			t.Fatalf("downloaded file: %v\n%s", err, out)
+		}
+		art, _ := m2.Artifact(pk.Artifact)
+		want, err := store.ReadBlob(ctx, s, art.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("apt-get download %s: %d bytes differ from the published %d", pk.Name, len(got), len(want))
+		}
+	}
+	hello, _ := m2.Package("hello")
+	w, _ := m2.Package("world")
+	if hello.Version != "0.21.0+gggggggg" || w.Version != "0.20.0+gfffffff" || w.Since != sha(5) {
+		t.Errorf("versions: hello %+v, world %+v", hello, w)
+	}
+	// dpkg installs into a temporary root.
+	inst := t.TempDir()
+	debFile := filepath.Join(client, filepath.Base(hello.Artifact))
+	if out, err := exec.Command("dpkg", "-x", debFile, inst).CombinedOutput(); err != nil {
+		t.Fatalf("dpkg -x: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(inst, "usr/bin/hello")); err != nil || !strings.Contains(string(b), "two") {
+		t.Fatalf("installed /usr/bin/hello = %q, %v", b, err)
+	}
+	for _, f := range []string{"lib/systemd/system/hello.service", "etc/hello/config.json"} {
+		if _, err := os.Stat(filepath.Join(inst, f)); err != nil {
+			t.Errorf("installed tree: %v", err)
+		}
+	}
+	// lintian: no errors on the published packages.
+	lint := exec.Command("lintian", "--no-cfg", "--fail-on", "error", debFile, filepath.Join(client, filepath.Base(w.Artifact)))
+	if out, err := lint.CombinedOutput(); err != nil {
+		t.Errorf("lintian: %v\n%s", err, out)
+	}
+	// The signature is really checked: another key is refused.
+	other := filepath.Join(client, "other.gpg")
+	os.WriteFile(other, []byte{}, 0o644)
+	badClient := t.TempDir()
+	out, err = aptGet(t, badClient, fmt.Sprintf("deb [signed-by=%s] %s/apt dev main\n", other, base), "update")
+	if err == nil && !strings.Contains(out, "NO_PUBKEY") && !strings.Contains(out, "not signed") && !strings.Contains(out, "couldn't be verified") {
+		t.Errorf("apt-get update with the wrong key succeeded:\n%s", out)
+	}
+	// The build's other assets through artifactd.
+	for path, want := range map[string]string{"/builds/" + sha(6) + "/": `"schema": "stride.manifest/v1"`, "/docs/latest/": "hello", "/docs/" + sha(6) + "/intro.html": `href="build.html"`} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s: %d, want it to contain %q", path, resp.StatusCode, want)
+		}
+	}
+}
