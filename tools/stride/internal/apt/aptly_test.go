@@ -62,8 +62,8 @@ func TestAptlySnapshotsAndSwitch(t *testing.T) {
 	if err := a.Add(ctx, paths[0]); err != nil {
 		t.Fatalf("adding the same package again: %v", err)
 	}
-	b1 := []apt.PackageRef{{"foo", "0.1.0+g1111111", "amd64"}, {"bar", "0.1.0+g1111111", "amd64"}}
-	b2 := []apt.PackageRef{{"foo", "0.2.0+g2222222", "amd64"}, {"bar", "0.1.0+g1111111", "amd64"}}
+	b1 := []apt.PackageRef{{Name: "foo", Version: "0.1.0+g1111111", Architecture: "amd64"}, {Name: "bar", Version: "0.1.0+g1111111", Architecture: "amd64"}}
+	b2 := []apt.PackageRef{{Name: "foo", Version: "0.2.0+g2222222", Architecture: "amd64"}, {Name: "bar", Version: "0.1.0+g1111111", Architecture: "amd64"}}
 	if err := a.CreateSnapshot(ctx, apt.SnapshotName("b1"), b1); err != nil {
 		t.Fatal(err)
 	}

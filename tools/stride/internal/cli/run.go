@@ -2,58 +2,271 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/strideci/monorepo/tools/stride/internal/affected"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
+	"github.com/strideci/monorepo/tools/stride/internal/owners"
+	"github.com/strideci/monorepo/tools/stride/internal/progress"
+	"github.com/strideci/monorepo/tools/stride/internal/report"
+	"github.com/strideci/monorepo/tools/stride/internal/run"
 )
 
 func init() {
 	c := &Command{
 		Name:    "run",
-		Summary: "the push pipeline: build and test the workspace",
-		Usage:   "stride run [--jobs N]",
+		Summary: "the push pipeline: build and test what a change affects, write the run report",
+		Usage:   "stride [-C DIR] run [--base REV] [--head REV] [--jobs N] [--out DIR] [--json]",
 	}
 	c.Run = func(env *Env, args []string) error {
 		fs := NewFlagSet(env, c)
-		jobs := fs.Int("jobs", 0, "Bazel --jobs (0: Bazel's default)")
+		var rf runFlags
+		rf.add(fs)
+		base := fs.String("base", "", "base `revision` (default: the merge base of head and the default branch)")
+		head := fs.String("head", "", "head `revision`; must be checked out (default: HEAD)")
+		out := fs.String("out", "", "write the report to `DIR` (default: out/runs/<head sha>/)")
+		asJSON := fs.Bool("json", false, "print report.json (schema stride.report/v1) to stdout instead of a summary")
+		branch := fs.String("branch", "", "branch `name` recorded in the report (default: the checked-out branch)")
 		if err := ParseFlags(fs, args); err != nil {
 			return err
 		}
+		if fs.NArg() > 0 {
+			return Usagef("unexpected argument %q", fs.Arg(0))
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		b := &bazel.Bazel{Dir: env.Dir}
-		extra := []string{}
-		if *jobs > 0 {
-			extra = append(extra, fmt.Sprintf("--jobs=%d", *jobs))
+		opts := rf.options(env)
+		opts.Base, opts.Head = *base, *head
+		opts.Branch = *branch
+		if opts.Branch == "" {
+			opts.Branch = currentBranch(env.Dir)
 		}
-		out := bazel.Options{Stdout: env.Stdout, Stderr: env.Stderr}
-		fmt.Fprintln(env.Stderr, "stride run: bazel build //...")
-		if _, err := b.Run(ctx, out, append([]string{"build"}, append(extra, "//...")...)...); err != nil {
-			return runFailure("build", err)
+		if *out != "" {
+			opts.OutDir = runAbsPath(env.Dir, *out)
 		}
-		fmt.Fprintln(env.Stderr, "stride run: bazel test //...")
-		if _, err := b.Run(ctx, out, append([]string{"test"}, append(extra, "//...")...)...); err != nil {
-			if bazel.IsExit(err, bazel.ExitNoTests) {
-				fmt.Fprintln(env.Stderr, "stride run: no tests")
-				return nil
-			}
-			return runFailure("test", err)
-		}
-		fmt.Fprintln(env.Stderr, "stride run: green")
-		return nil
+		pr := newProgress(env)
+		opts.Progress = pr
+		rep, err := run.Run(ctx, opts)
+		pr.Close()
+		return finishRun(env, rep, err, opts.OutDir, *asJSON)
 	}
 	register(c)
 }
 
-// runFailure maps a Bazel failure to stride's exit codes: build or test
-// failures are findings (1); anything else (Bazel crashed, was killed, bad
-// flags) is an infrastructure error (2), never green.
-func runFailure(what string, err error) error {
-	if bazel.IsExit(err, bazel.ExitBuildFailed) || bazel.IsExit(err, bazel.ExitTestsFailed) {
-		return Exit(ExitFindings, fmt.Errorf("%s failed (see Bazel's output above)", what))
+// runFlags are the flags `stride run`, `stride watch` and the hooks share.
+type runFlags struct {
+	jobs       int
+	cacheDir   string
+	bazelBin   string
+	bazelFlags runStringList
+	noBench    bool
+}
+
+func (rf *runFlags) add(fs *flag.FlagSet) {
+	fs.IntVar(&rf.jobs, "jobs", 0, "Bazel --jobs `N` (0: Bazel's default)")
+	fs.StringVar(&rf.cacheDir, "cache-dir", defaultDigestCache(), "`directory` for the affected computation's digest cache (\"\" disables)")
+	fs.StringVar(&rf.bazelBin, "bazel", "", "bazel `binary` (default: bazel from PATH)")
+	fs.Var(&rf.bazelFlags, "bazel-flag", "extra Bazel `flag` for build and test (repeatable), e.g. --bazel-flag=--config=ci")
+	fs.BoolVar(&rf.noBench, "no-bench", false, "do not run the benchmarks of tests tagged perf")
+}
+
+// options builds run options with the real collaborators.
+func (rf *runFlags) options(env *Env) run.Options {
+	return run.Options{
+		Dir:        env.Dir,
+		Jobs:       rf.jobs,
+		BazelFlags: rf.bazelFlags,
+		NoBench:    rf.noBench,
+		Affecter:   &affectedAdapter{cacheDir: rf.cacheDir, bazel: rf.bazelBin},
+		Bazel:      &bazel.Bazel{Binary: rf.bazelBin, Dir: env.Dir},
+		Owners:     run.CheckerFunc(ownersCheckForRun),
+		Policy:     policyChecker(rf.bazelBin), // cli/policy.go
 	}
-	return Exit(ExitUsage, fmt.Errorf("%s: %w", what, err))
+}
+
+// finishRun prints the outcome of a run and maps it to an exit code.
+func finishRun(env *Env, rep *report.Report, err error, outDir string, asJSON bool) error {
+	var ue *run.UsageError
+	if errors.As(err, &ue) {
+		return Exit(ExitUsage, err)
+	}
+	if rep == nil {
+		if err == nil {
+			err = errors.New("no report")
+		}
+		// Infrastructure errors are exit 2 for `stride run` (see docs/run.md).
+		return Exit(ExitUsage, err)
+	}
+	dir := outDir
+	if dir == "" {
+		dir = filepath.Join(env.Dir, "out", "runs", rep.Head.SHA)
+	}
+	if asJSON {
+		b, merr := rep.Marshal()
+		if merr != nil {
+			return Exit(ExitUsage, merr)
+		}
+		env.Stdout.Write(b)
+	} else {
+		fmt.Fprintf(env.Stdout, "stride run: %s: %s\n", strings.ToUpper(string(rep.Status)), rep.Summary)
+		for _, e := range rep.Errors {
+			fmt.Fprintf(env.Stdout, "  error: %s\n", runFirstLine(e))
+		}
+		fmt.Fprintf(env.Stdout, "report: %s\n", runRelPath(env.Dir, filepath.Join(dir, report.MarkdownFile)))
+	}
+	if err != nil {
+		return Exit(ExitUsage, err)
+	}
+	if code := rep.Status.ExitCode(); code != 0 {
+		return Exit(code, nil)
+	}
+	return nil
+}
+
+// affectedAdapter is run.Affecter over internal/affected.
+type affectedAdapter struct {
+	cacheDir string
+	bazel    string
+	log      io.Writer
+}
+
+func (a *affectedAdapter) Affected(ctx context.Context, q run.Query) (*run.Affected, error) {
+	res, err := affected.Compute(ctx, affected.Options{
+		Dir: q.Dir, Base: q.Base, Head: q.Head, Uncommitted: q.Uncommitted,
+		CacheDir: a.cacheDir, Bazel: a.bazel, Log: a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &run.Affected{
+		Base: report.Rev{Rev: res.Base.Rev, SHA: res.Base.Commit},
+		Head: report.Rev{Rev: res.Head.Rev, SHA: res.Head.Commit},
+	}
+	for _, t := range res.Targets {
+		rt := report.Target{Label: t.Label, Kind: t.Kind, Test: t.Test}
+		for _, r := range t.Reasons {
+			rt.Reasons = append(rt.Reasons, r.Text)
+		}
+		out.Targets = append(out.Targets, rt)
+	}
+	repo, err := gitrepo.Open(q.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if q.Uncommitted {
+		wc, err := repo.WorkTreeChanges()
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range wc {
+			st := "modified"
+			if c.Deleted {
+				st = "deleted"
+			}
+			out.Changes = append(out.Changes, report.Change{Path: c.Path, Status: st})
+		}
+		return out, nil
+	}
+	base, err := repo.ResolveRevision(res.Base.Commit)
+	if err != nil {
+		return nil, err
+	}
+	head, err := repo.ResolveRevision(res.Head.Commit)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := repo.ChangedFiles(base, head)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		out.Changes = append(out.Changes, report.Change{Path: c.Path, Status: string(c.Status), OldPath: c.OldPath})
+	}
+	return out, nil
+}
+
+// ownersCheckForRun is the owners check of a change, for the run report.
+// Approvals come from the commits' trailers (and authors own their files);
+// reviews from a code host are `stride owners check --approvals`'s job.
+func ownersCheckForRun(ctx context.Context, dir, base, head string) report.Check {
+	if base == "" || head == "" {
+		return report.Check{Reason: "no base or head commit"}
+	}
+	repo, err := gitrepo.Open(dir)
+	if err != nil {
+		return report.Check{Reason: err.Error()}
+	}
+	res, err := owners.CheckRepo(repo, owners.RepoCheck{Base: base, Head: head})
+	if err != nil {
+		return report.Check{Reason: "owners check failed: " + runFirstLine(err.Error())}
+	}
+	c := report.Check{Checked: true, OK: res.OK,
+		Reason: fmt.Sprintf("%d of %d changed file(s) approved", res.Summary.Approved, res.Summary.Files)}
+	for _, d := range res.Dirs {
+		if !d.Approved {
+			f := d.Dir
+			if d.Needs != "" {
+				f += ": needs " + d.Needs
+			}
+			c.Findings = append(c.Findings, f)
+		}
+	}
+	for _, d := range res.Diagnostics {
+		c.Findings = append(c.Findings, d.String())
+	}
+	return c
+}
+
+// newProgress shows progress on stderr: one status line on a terminal,
+// plain lines otherwise.
+func newProgress(env *Env) *progress.Progress {
+	return progress.New(env.Stderr, progress.IsTerminal(env.Stderr))
+}
+
+// currentBranch is the checked-out branch's short name, or "".
+func currentBranch(dir string) string {
+	repo, err := gitrepo.Open(dir)
+	if err != nil {
+		return ""
+	}
+	ref, err := repo.Git().Head()
+	if err != nil || !ref.Name().IsBranch() {
+		return ""
+	}
+	return ref.Name().Short()
+}
+
+type runStringList []string
+
+func (s *runStringList) String() string     { return strings.Join(*s, " ") }
+func (s *runStringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runAbsPath(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func runRelPath(dir, p string) string {
+	if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+func runFirstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -85,7 +85,7 @@ func TestSparsePlanApplyClone(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dst, "other")); !os.IsNotExist(err) {
 		t.Errorf("other/ checked out in the sparse clone: %v", err)
 	}
-	b, err := exec.Command("git", "-C", dst, "config", "remote.origin.partialclonefilter").Output()
+	b, err := exec.Command("git", "-C", dst, "config", "remote.origin.partialclonefilter").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(b)) != "blob:none" {
 		t.Errorf("not a partial clone: %q %v", b, err)
 	}

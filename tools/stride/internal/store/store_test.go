@@ -293,7 +293,7 @@ func TestVerifyAndGC(t *testing.T) {
 		t.Errorf("dry run and real run differ (-dry +real):\n%s", diff)
 	}
 	want := &store.GCResult{
-		Kept:      []store.KeptBuild{{"b1", "pinned: release 1.0"}, {"b3", "environment uat"}, {"b4", "among the newest 1"}},
+		Kept:      []store.KeptBuild{{Build: "b1", Reason: "pinned: release 1.0"}, {Build: "b3", Reason: "environment uat"}, {Build: "b4", Reason: "among the newest 1"}},
 		Removed:   []string{"b2"},
 		Blobs:     2, // b2's docs and the orphan
 		Bytes:     int64(len("docs of b2") + len("blob of a killed publish")),

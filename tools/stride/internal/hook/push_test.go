@@ -1,0 +1,173 @@
+package hook_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/strideci/monorepo/tools/stride/internal/hook"
+	"github.com/strideci/monorepo/tools/stride/internal/report"
+	"github.com/strideci/monorepo/tools/stride/internal/run/runtest"
+)
+
+// buildStride builds the stride binary (the hook execs it).
+func buildStride(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "stride")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/strideci/monorepo/tools/stride/cmd/stride")
+	cmd.Dir = runtest.ModuleRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build stride: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestPushRunsPipeline is the issue's integration test: a real bare
+// repository with stride's post-receive hook, two commits pushed in quick
+// succession, and the reports the hook's runs leave.
+func TestPushRunsPipeline(t *testing.T) {
+	runtest.RequireBazel(t)
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go not on PATH")
+	}
+	stride := buildStride(t)
+	tmp := t.TempDir()
+	state := filepath.Join(tmp, "state")
+	cache := filepath.Join(tmp, "digests")
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(tmp, "cache"))
+	t.Cleanup(func() {
+		// The hook's work directory has a Bazel server of its own.
+		runtest.Shutdown(filepath.Join(state, "work", "main"))
+	})
+
+	// A clone with a workspace of two packages, pushed once before the
+	// hook exists.
+	clone := runtest.Workspace(t, map[string]string{
+		"a/BUILD": `sh_test(name = "a_test", srcs = ["a.sh"])`,
+		"a/a.sh":  "#!/bin/sh\necho a\n",
+		"b/BUILD": `sh_test(name = "b_test", srcs = ["b.sh"])`,
+		"b/b.sh":  "#!/bin/sh\necho b\n",
+	})
+	runtest.Git(t, clone, "init", "-q", "-b", "main")
+	runtest.Commit(t, clone, "workspace")
+	bare := filepath.Join(tmp, "remote.git")
+	runtest.Git(t, tmp, "init", "-q", "--bare", bare)
+	runtest.Git(t, clone, "remote", "add", "origin", bare)
+	runtest.Git(t, clone, "push", "-q", "origin", "main")
+
+	install := exec.Command(stride, "-C", bare, "hook", "install", "--post-receive", "--state", state,
+		"--run-arg=--cache-dir="+cache, "--run-arg=--jobs=2")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("hook install: %v\n%s", err, out)
+	}
+
+	// Two pushes in quick succession: c1 changes a, c2 changes b.
+	runtest.Write(t, clone, map[string]string{"a/a.sh": "#!/bin/sh\necho a1\n"})
+	c1 := runtest.Commit(t, clone, "change a")
+	runtest.Git(t, clone, "push", "-q", "origin", "main")
+	runtest.Write(t, clone, map[string]string{"b/b.sh": "#!/bin/sh\necho b2\n"})
+	c2 := runtest.Commit(t, clone, "change b")
+	runtest.Git(t, clone, "push", "-q", "origin", "main")
+
+	// Wait for c2's run to finish.
+	var latest *hook.Record
+	deadline := time.Now().Add(4 * time.Minute)
+	for {
+		l, err := hook.Latest(state, "main")
+		if err == nil && l.SHA == c2 && l.Finished != nil {
+			latest = l
+			break
+		}
+		if time.Now().After(deadline) {
+			logs, _ := filepath.Glob(filepath.Join(state, "runs", "main", "*", "hook.log"))
+			for _, p := range logs {
+				b, _ := os.ReadFile(p)
+				t.Logf("%s:\n%s", p, b)
+			}
+			t.Fatalf("c2's run did not finish; latest = %+v, %v", l, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if latest.Status != string(report.StatusGreen) || latest.ExitCode != 0 || latest.Base != c1 {
+		b, _ := os.ReadFile(filepath.Join(latest.ReportDir, "hook.log"))
+		t.Fatalf("latest = %+v\nhook.log:\n%s", latest, b)
+	}
+
+	// c2's report: its own commit, based on c1, exactly b's test.
+	r2, err := report.Read(filepath.Join(latest.ReportDir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Head.SHA != c2 || r2.Base.SHA != c1 || r2.Status != report.StatusGreen || r2.Branch != "main" {
+		t.Errorf("c2 report: head %s base %s status %s branch %q", r2.Head.SHA, r2.Base.SHA, r2.Status, r2.Branch)
+	}
+	if d := cmp.Diff([]string{"//b:b_test"}, testLabels(r2)); d != "" {
+		t.Errorf("c2 tests (-want +got):\n%s", d)
+	}
+
+	// c1's run was stopped by c2's push (cancelled; no report if that was
+	// during its checkout), or skipped before it started (superseded: no
+	// report), or finished first (green); its report, if any, is its own
+	// and never mixed with c2's.
+	hist, err := hook.History(state, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1Status := ""
+	for _, h := range hist {
+		if h.SHA == c1 {
+			c1Status = h.Status
+		}
+	}
+	switch c1Status {
+	case hook.StatusSuperseded:
+	case string(report.StatusCancelled), string(report.StatusGreen):
+		r1, err := report.Read(filepath.Join(hook.ReportDir(state, "main", c1), report.JSONFile))
+		if errors.Is(err, os.ErrNotExist) && c1Status == string(report.StatusCancelled) {
+			break // stopped before `stride run` started (during the checkout)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r1.Head.SHA != c1 || string(r1.Status) != c1Status {
+			t.Errorf("c1 report: head %s status %s, history says %s", r1.Head.SHA, r1.Status, c1Status)
+		}
+		if r1.Status == report.StatusGreen {
+			if d := cmp.Diff([]string{"//a:a_test"}, testLabels(r1)); d != "" {
+				t.Errorf("c1 tests (-want +got):\n%s", d)
+			}
+		}
+	default:
+		t.Errorf("c1's run: %q, want superseded, cancelled or green", c1Status)
+	}
+	var got []string
+	for _, h := range hist {
+		got = append(got, h.SHA)
+	}
+	if d := cmp.Diff([]string{c1, c2}, got); d != "" {
+		t.Errorf("history (-want +got):\n%s", d)
+	}
+	t.Logf("c1: %s; c2: %s in %s", c1Status, r2.Status, time.Duration(r2.Timing.TotalMS)*time.Millisecond)
+
+	// `stride hook status` reads the same record.
+	out, err := exec.Command(stride, "hook", "status", "--state", state, "--branch", "main", "--json").Output()
+	if err != nil || !strings.Contains(string(out), c2) || !strings.Contains(string(out), `"status": "green"`) {
+		t.Errorf("hook status: %v\n%s", err, out)
+	}
+}
+
+func testLabels(r *report.Report) []string {
+	var out []string
+	for _, t := range r.Tests.Results {
+		out = append(out, t.Label)
+	}
+	sort.Strings(out)
+	return out
+}
