@@ -322,6 +322,13 @@ func checkout(ctx context.Context, gitDir, workDir, sha string, logw io.Writer) 
 			return fmt.Errorf("commit %s is not in %s: %w", sha, gitDir, err)
 		}
 	}
+	// The caller holds the branch lock, so no other run uses workDir, and
+	// the git processes of a run that was stopped have exited (exec waits
+	// for killed children). An index.lock left now is stale: a checkout
+	// killed mid-way. Remove it rather than fail the newer push.
+	if err := os.Remove(filepath.Join(workDir, ".git", "index.lock")); err == nil {
+		fmt.Fprintf(logw, "stride hook: removed a stale index.lock in %s\n", workDir)
+	}
 	if err := git(ctx, workDir, logw, "checkout", "-q", "--detach", "--force", sha); err != nil {
 		return err
 	}
