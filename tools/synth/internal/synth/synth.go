@@ -1,0 +1,152 @@
+// Package synth is the synth command: it generates a synthetic Bazel Go
+// monorepo (package model), writes it as a git repository (package repo)
+// and adds a seeded corpus of changes on top (package corpus).
+package synth
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/strideci/monorepo/tools/synth/internal/corpus"
+	"github.com/strideci/monorepo/tools/synth/internal/model"
+	"github.com/strideci/monorepo/tools/synth/internal/repo"
+)
+
+const usage = `usage: synth -out DIR [-targets N] [-seed S] [-changes K] [-bootstrap ROOT] [-manifest FILE] [-force]
+
+Generates a synthetic Bazel 4 Go workspace of N rule targets (layered DAG of
+go_library/go_test/go_binary, genrules, .bzl macros, two external modules)
+as a git repository with an initial commit, then K seeded changes on top
+(one commit each; merges and force pushes included). The manifest (JSON,
+schema stride.synth-corpus/v1) lists every change's kind, base and head.
+The same flags always give the same files and commit ids.
+
+Flags:
+`
+
+// Main runs synth with args (without the program name); it returns the
+// process exit code (0 ok, 2 usage, 3 failure).
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	out := fs.String("out", "", "directory to create (must not exist, or be empty; see -force)")
+	targets := fs.Int("targets", 1000, "number of rule targets under //...")
+	seed := fs.Int64("seed", 1, "random seed")
+	changes := fs.Int("changes", 0, "number of changes to make after the initial commit")
+	bootstrap := fs.String("bootstrap", "", "monorepo root to copy the offline Bazel bootstrap from (default: walk up from the current directory)")
+	manifest := fs.String("manifest", "", "where to write the corpus manifest (default DIR/.git/synth/corpus.json)")
+	force := fs.Bool("force", false, "remove DIR first if it exists")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *out == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if err := run(*out, *targets, *seed, *changes, *bootstrap, *manifest, *force, stdout); err != nil {
+		fmt.Fprintf(stderr, "synth: %v\n", err)
+		return 3
+	}
+	return 0
+}
+
+func run(out string, targets int, seed int64, changes int, bootstrap, manifest string, force bool, stdout io.Writer) error {
+	start := time.Now()
+	if bootstrap == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		if bootstrap, err = repo.FindRoot(wd); err != nil {
+			return err
+		}
+	}
+	boot, err := repo.Bootstrap(bootstrap)
+	if err != nil {
+		return err
+	}
+	out, err = filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	if force {
+		// Only ever delete an earlier synth workspace (or an empty dir).
+		ents, err := os.ReadDir(out)
+		if err == nil && len(ents) > 0 {
+			if _, err := os.Stat(filepath.Join(out, ".git", "synth", "corpus.json")); err != nil {
+				return fmt.Errorf("-force: %s is not empty and holds no synth workspace (no .git/synth/corpus.json); not deleting it", out)
+			}
+		}
+		if err := os.RemoveAll(out); err != nil {
+			return err
+		}
+	}
+	m, err := model.New(model.Options{Seed: seed, Targets: targets})
+	if err != nil {
+		return err
+	}
+	rp, err := repo.Init(out)
+	if err != nil {
+		return err
+	}
+	if _, err := rp.Apply(m.Render(boot)); err != nil {
+		return err
+	}
+	initial, err := rp.Commit(fmt.Sprintf("synthetic monorepo: %d targets, seed %d", m.Targets(), seed))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "synth: %s: %d packages, %d binaries, %d rule targets, %d layers; initial commit %s (%.1fs)\n",
+		out, len(m.Pkgs), len(m.Bins), m.Targets(), layers(m), initial[:12], time.Since(start).Seconds())
+	g, err := corpus.New(rp, boot, m, seed)
+	if err != nil {
+		return err
+	}
+	if changes > 0 {
+		if err := g.Generate(changes); err != nil {
+			return err
+		}
+	}
+	if manifest == "" {
+		manifest = filepath.Join(out, ".git", "synth", "corpus.json")
+	}
+	mf := g.Manifest()
+	if err := corpus.WriteManifest(manifest, mf); err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	for _, c := range mf.Changes {
+		counts[c.Kind]++
+	}
+	var ks []string
+	for k := range counts {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	if len(mf.Changes) > 0 {
+		fmt.Fprintf(stdout, "synth: %d changes (%d kinds), head %s; manifest %s (%.1fs)\n",
+			len(mf.Changes), len(ks), mf.Changes[len(mf.Changes)-1].Head[:12], manifest, time.Since(start).Seconds())
+	} else {
+		fmt.Fprintf(stdout, "synth: no changes; manifest %s\n", manifest)
+	}
+	return nil
+}
+
+func layers(m *model.Model) int {
+	n := 0
+	for _, p := range m.Pkgs {
+		if p.Layer+1 > n {
+			n = p.Layer + 1
+		}
+	}
+	return n
+}

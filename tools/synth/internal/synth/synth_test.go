@@ -1,0 +1,58 @@
+package synth
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMainUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main(nil, &out, &errb); code != 2 {
+		t.Errorf("no -out: exit %d, want 2", code)
+	}
+	if code := Main([]string{"-bogus"}, &out, &errb); code != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+}
+
+func TestMainGenerates(t *testing.T) {
+	root := t.TempDir()
+	// A fake monorepo root with the bootstrap files.
+	for _, f := range []string{"WORKSPACE", "go.mod", "tools/bazel/gomod_repo.bzl", "third_party/bazel/rules_cc/WORKSPACE"} {
+		p := filepath.Join(root, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("# "+f+"\n"), 0o644)
+	}
+	out := filepath.Join(t.TempDir(), "ws")
+	var stdout, stderr bytes.Buffer
+	args := []string{"-out", out, "-targets", "60", "-changes", "3", "-bootstrap", root}
+	if code := Main(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, f := range []string{"WORKSPACE", "tools/bazel/gomod_repo.bzl", "tools/bazel/BUILD.bazel", "third_party/bazel/rules_cc/WORKSPACE", ".git/synth/corpus.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "60 rule targets") || !strings.Contains(stdout.String(), "3 changes") {
+		t.Errorf("stdout: %s", stdout.String())
+	}
+	// A second run needs -force, and -force refuses a non-synth directory.
+	if code := Main(args, &stdout, &stderr); code != 3 {
+		t.Errorf("second run without -force: exit %d, want 3", code)
+	}
+	if code := Main(append(args, "-force"), &stdout, &stderr); code != 0 {
+		t.Errorf("second run with -force: exit %d: %s", code, stderr.String())
+	}
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "precious"), []byte("x"), 0o644)
+	if code := Main([]string{"-out", other, "-targets", "60", "-bootstrap", root, "-force"}, &stdout, &stderr); code != 3 {
+		t.Errorf("-force on a foreign directory: exit %d, want 3", code)
+	}
+	if _, err := os.Stat(filepath.Join(other, "precious")); err != nil {
+		t.Error("-force deleted a foreign directory")
+	}
+}
