@@ -25,7 +25,7 @@ func init() {
 	c := &Command{
 		Name:    "run",
 		Summary: "the push pipeline: build and test what a change affects, write the run report",
-		Usage:   "stride [-C DIR] run [--base REV] [--head REV] [--jobs N] [--out DIR] [--json]",
+		Usage:   "stride [-C DIR] run [--base REV] [--head REV] [--jobs N] [--out DIR] [--json] [--publish]",
 	}
 	c.Run = func(env *Env, args []string) error {
 		fs := NewFlagSet(env, c)
@@ -36,6 +36,7 @@ func init() {
 		out := fs.String("out", "", "write the report to `DIR` (default: out/runs/<head sha>/)")
 		asJSON := fs.Bool("json", false, "print report.json (schema stride.report/v1) to stdout instead of a summary")
 		branch := fs.String("branch", "", "branch `name` recorded in the report (default: the checked-out branch)")
+		publishAfter := fs.Bool("publish", false, "after a green run, publish it to the store and the dev APT distribution (stride publish --run DIR; docs/publish.md)")
 		if err := ParseFlags(fs, args); err != nil {
 			return err
 		}
@@ -57,7 +58,21 @@ func init() {
 		opts.Progress = pr
 		rep, err := run.Run(ctx, opts)
 		pr.Close()
-		return finishRun(env, rep, err, opts.OutDir, *asJSON)
+		if err := finishRun(env, rep, err, opts.OutDir, *asJSON); err != nil || !*publishAfter {
+			return err
+		}
+		dir := opts.OutDir
+		if dir == "" {
+			dir = filepath.Join(env.Dir, "out", "runs", rep.Head.SHA)
+		}
+		fmt.Fprintf(env.Stderr, "stride run: publishing %s\n", dir)
+		pargs := []string{"--run", dir}
+		if *asJSON {
+			// stdout already holds report.json; keep it one document.
+			pargs = append(pargs, "--json")
+			env = &Env{Dir: env.Dir, Stdin: env.Stdin, Stdout: env.Stderr, Stderr: env.Stderr}
+		}
+		return commands["publish"].Run(env, pargs)
 	}
 	register(c)
 }
