@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -104,7 +103,7 @@ type Process struct {
 	// URL is "http://" + Addr (or https when the line says tls=true).
 	URL string
 
-	stderr lockedBuffer
+	stderr Buffer
 	done   chan struct{}
 	err    error // from Wait, valid after done is closed
 }
@@ -252,21 +251,4 @@ func WaitReady(t testing.TB, c *http.Client, url string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) {
-	b.mu.Lock()
-	b.buf.Write(p)
-	b.mu.Unlock()
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,12 +41,12 @@ func TestBinary(t *testing.T) {
 		p := proctest.Start(t, bin, []string{"-listen", "127.0.0.1:0", "-root", root}, proctest.Env("ARTIFACTD_LOG_LEVEL=debug"))
 		proctest.WaitReady(t, http.DefaultClient, p.URL)
 
-		status, _, body := get(t, p.URL+"/healthz", nil)
+		status, _, body := proctest.Get(t, p.URL+"/healthz", nil)
 		if status != 200 || body != "ok\n" {
 			t.Errorf("/healthz = %d %q", status, body)
 		}
 
-		status, hdr, body := get(t, p.URL+"/pool/hello_1.0_amd64.deb", map[string]string{"Range": "bytes=100-199"})
+		status, hdr, body := proctest.Get(t, p.URL+"/pool/hello_1.0_amd64.deb", map[string]string{"Range": "bytes=100-199"})
 		if status != http.StatusPartialContent {
 			t.Errorf("range request status = %d, want 206", status)
 		}
@@ -67,12 +66,12 @@ func TestBinary(t *testing.T) {
 			t.Error("no X-Request-Id in the response")
 		}
 
-		status, _, _ = get(t, p.URL+"/pool/hello_1.0_amd64.deb", map[string]string{"If-None-Match": etag})
+		status, _, _ = proctest.Get(t, p.URL+"/pool/hello_1.0_amd64.deb", map[string]string{"If-None-Match": etag})
 		if status != http.StatusNotModified {
 			t.Errorf("If-None-Match status = %d, want 304", status)
 		}
 
-		status, _, body = get(t, p.URL+"/metrics", nil)
+		status, _, body = proctest.Get(t, p.URL+"/metrics", nil)
 		if status != 200 {
 			t.Fatalf("/metrics = %d", status)
 		}
@@ -136,25 +135,4 @@ func TestBinary(t *testing.T) {
 			"Restart=on-failure",
 		})
 	})
-}
-
-func get(t *testing.T, url string, hdr map[string]string) (int, http.Header, string) {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, string(b)
 }

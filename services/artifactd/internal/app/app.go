@@ -24,14 +24,11 @@ package app
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/strideci/monorepo/libs/buildinfo"
-	"github.com/strideci/monorepo/libs/config"
 	"github.com/strideci/monorepo/libs/httpserver"
 	"github.com/strideci/monorepo/libs/metrics"
 	"github.com/strideci/monorepo/services/artifactd/internal/server"
@@ -46,9 +43,9 @@ const EnvPrefix = "ARTIFACTD_"
 
 // Exit codes.
 const (
-	ExitOK      = 0
-	ExitFailure = 1
-	ExitUsage   = 2
+	ExitOK      = httpserver.ExitOK
+	ExitFailure = httpserver.ExitFailure
+	ExitUsage   = httpserver.ExitUsage
 )
 
 // Config is artifactd's configuration.
@@ -72,35 +69,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // Run runs artifactd until ctx is cancelled or a SIGTERM/SIGINT arrives, and
 // returns the exit code. lookupEnv reads the environment.
 func Run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(Name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\nServes a directory of build artifacts over HTTP, read-only.\nEvery flag can also be set in the JSON file named by -config or in the environment.\nExit codes: 0 clean shutdown, 1 serving failed, 2 bad usage or configuration.\n\nFlags:\n", Name)
-		fs.PrintDefaults()
-	}
-	showVersion := fs.Bool("version", false, "print the version and exit")
 	cfg := DefaultConfig()
-	src, err := config.Load(fs, args, &cfg, config.Options{EnvPrefix: EnvPrefix, LookupEnv: lookupEnv})
-	if *showVersion {
-		fmt.Fprintln(stdout, buildinfo.String(Name))
-		return ExitOK
-	}
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return ExitOK
-	case err != nil && fs.Parsed():
-		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
-		return ExitUsage
-	case err != nil: // the flag package already printed it with the usage
-		return ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q (all settings are flags)\n", Name, fs.Arg(0))
-		return ExitUsage
-	}
-	if err := cfg.Settings.Validate(src); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
-		return ExitUsage
+	src, code, ok := httpserver.LoadConfig(httpserver.LoadOptions{
+		Name: Name, About: "Serves a directory of build artifacts over HTTP, read-only.", EnvPrefix: EnvPrefix, LookupEnv: lookupEnv,
+	}, args, &cfg, stdout, stderr)
+	if !ok {
+		return code
 	}
 
 	reg := metrics.NewRegistry()

@@ -3,40 +3,16 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/strideci/monorepo/libs/proctest"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func envFrom(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) {
-		v, ok := m[k]
-		return v, ok
-	}
-}
 
 func TestInvalidConfigExits2NamingTheKey(t *testing.T) {
 	dir := t.TempDir()
@@ -80,7 +56,7 @@ func TestInvalidConfigExits2NamingTheKey(t *testing.T) {
 		tt := tt
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), tt.args, envFrom(tt.env), &stdout, &stderr)
+			code := Run(context.Background(), tt.args, proctest.LookupEnv(tt.env), &stdout, &stderr)
 			if code != ExitUsage {
 				t.Errorf("exit code %d, want %d", code, ExitUsage)
 			}
@@ -93,12 +69,12 @@ func TestInvalidConfigExits2NamingTheKey(t *testing.T) {
 
 func TestVersionAndHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := Run(context.Background(), []string{"-version"}, envFrom(nil), &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "artifactd dev (commit unknown") {
+	if code := Run(context.Background(), []string{"-version"}, proctest.LookupEnv(nil), &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "artifactd dev (commit unknown") {
 		t.Errorf("-version: %d %q %q", code, stdout.String(), stderr.String())
 	}
 	stdout.Reset()
 	stderr.Reset()
-	if code := Run(context.Background(), []string{"-h"}, envFrom(nil), &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-root string") {
+	if code := Run(context.Background(), []string{"-h"}, proctest.LookupEnv(nil), &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-root string") {
 		t.Errorf("-h: %d %q", code, stderr.String())
 	}
 }
@@ -111,12 +87,12 @@ func TestRunServesAndStops(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr proctest.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"-listen", "127.0.0.1:0", "-root", root}, envFrom(nil), io.Discard, &stderr)
+		done <- Run(ctx, []string{"-listen", "127.0.0.1:0", "-root", root}, proctest.LookupEnv(nil), io.Discard, &stderr)
 	}()
-	addr := waitListening(t, &stderr, done)
+	addr := proctest.WaitListening(t, &stderr, done)
 	resp, err := http.Get("http://" + addr + "/a.json")
 	if err != nil {
 		t.Fatal(err)
@@ -138,24 +114,4 @@ func TestRunServesAndStops(t *testing.T) {
 	if !strings.Contains(stderr.String(), `"msg":"request"`) || !strings.Contains(stderr.String(), `"path":"/a.json"`) {
 		t.Errorf("no access log line:\n%s", stderr.String())
 	}
-}
-
-func waitListening(t *testing.T, stderr *syncBuffer, done <-chan int) string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, line := range strings.Split(stderr.String(), "\n") {
-			var m struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "listening" {
-				return m.Addr
-			}
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("Run exited with %d before listening:\n%s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no listening line:\n%s", stderr.String())
-	return ""
 }

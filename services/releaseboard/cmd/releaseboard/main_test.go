@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"flag"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,10 +22,10 @@ func TestBinary(t *testing.T) {
 		p := proctest.Start(t, bin, []string{"-listen", "127.0.0.1:0"}, proctest.Env("RELEASEBOARD_TITLE=Can we ship?"))
 		proctest.WaitReady(t, http.DefaultClient, p.URL)
 
-		if status, _, body := get(t, p.URL+"/healthz"); status != 200 || body != "ok\n" {
+		if status, _, body := proctest.Get(t, p.URL+"/healthz", nil); status != 200 || body != "ok\n" {
 			t.Errorf("/healthz = %d %q", status, body)
 		}
-		status, _, body := get(t, p.URL+"/api/info")
+		status, _, body := proctest.Get(t, p.URL+"/api/info", nil)
 		var info struct {
 			Schema, Title, Version, Commit string
 			Health                         struct{ OK bool }
@@ -38,7 +37,7 @@ func TestBinary(t *testing.T) {
 		if info.Schema != "releaseboard.info/v1" || info.Title != "Can we ship?" || info.Version == "" || info.Commit == "" || !info.Health.OK {
 			t.Errorf("/api/info = %+v", info)
 		}
-		status, hdr, body := get(t, p.URL+"/")
+		status, hdr, body := proctest.Get(t, p.URL+"/", nil)
 		if status != 200 || hdr.Get("Content-Type") != "text/html; charset=utf-8" {
 			t.Errorf("GET / = %d %q", status, hdr.Get("Content-Type"))
 		}
@@ -47,7 +46,7 @@ func TestBinary(t *testing.T) {
 				t.Errorf("page lacks %q", want)
 			}
 		}
-		status, _, body = get(t, p.URL+"/metrics")
+		status, _, body = proctest.Get(t, p.URL+"/metrics", nil)
 		for _, want := range []string{
 			`http_requests_total{code="200",handler="/",method="get"} 1`,
 			`http_requests_total{code="200",handler="/api/info",method="get"} 1`,
@@ -96,18 +95,4 @@ func TestBinary(t *testing.T) {
 			"Restart=on-failure",
 		})
 	})
-}
-
-func get(t *testing.T, url string) (int, http.Header, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, string(b)
 }

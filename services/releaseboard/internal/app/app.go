@@ -25,15 +25,12 @@ package app
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 
 	"github.com/strideci/monorepo/libs/buildinfo"
-	"github.com/strideci/monorepo/libs/config"
 	"github.com/strideci/monorepo/libs/httpserver"
 	"github.com/strideci/monorepo/libs/metrics"
 	"github.com/strideci/monorepo/services/releaseboard/internal/board"
@@ -47,9 +44,9 @@ const EnvPrefix = "RELEASEBOARD_"
 
 // Exit codes.
 const (
-	ExitOK      = 0
-	ExitFailure = 1
-	ExitUsage   = 2
+	ExitOK      = httpserver.ExitOK
+	ExitFailure = httpserver.ExitFailure
+	ExitUsage   = httpserver.ExitUsage
 )
 
 // Config is releaseboard's configuration.
@@ -72,35 +69,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // Run runs releaseboard until ctx is cancelled or a SIGTERM/SIGINT arrives,
 // and returns the exit code. lookupEnv reads the environment.
 func Run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(Name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\nServes the \"can I release?\" board.\nEvery flag can also be set in the JSON file named by -config or in the environment.\nExit codes: 0 clean shutdown, 1 serving failed, 2 bad usage or configuration.\n\nFlags:\n", Name)
-		fs.PrintDefaults()
-	}
-	showVersion := fs.Bool("version", false, "print the version and exit")
 	cfg := DefaultConfig()
-	src, err := config.Load(fs, args, &cfg, config.Options{EnvPrefix: EnvPrefix, LookupEnv: lookupEnv})
-	if *showVersion {
-		fmt.Fprintln(stdout, buildinfo.String(Name))
-		return ExitOK
-	}
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return ExitOK
-	case err != nil && fs.Parsed():
-		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
-		return ExitUsage
-	case err != nil: // the flag package already printed it with the usage
-		return ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q (all settings are flags)\n", Name, fs.Arg(0))
-		return ExitUsage
-	}
-	if err := cfg.Settings.Validate(src); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
-		return ExitUsage
+	src, code, ok := httpserver.LoadConfig(httpserver.LoadOptions{
+		Name: Name, About: "Serves the \"can I release?\" board.", EnvPrefix: EnvPrefix, LookupEnv: lookupEnv,
+	}, args, &cfg, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if cfg.Title == "" {
 		fmt.Fprintf(stderr, "%s: %v\n", Name, src.Errorf("title", "must not be empty"))

@@ -9,36 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/strideci/monorepo/libs/proctest"
 	"github.com/strideci/monorepo/services/releaseboard/internal/board"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func envFrom(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) {
-		v, ok := m[k]
-		return v, ok
-	}
-}
 
 func TestInvalidConfigExits2NamingTheKey(t *testing.T) {
 	dir := t.TempDir()
@@ -67,7 +43,7 @@ func TestInvalidConfigExits2NamingTheKey(t *testing.T) {
 		tt := tt
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), tt.args, envFrom(tt.env), &stdout, &stderr)
+			code := Run(context.Background(), tt.args, proctest.LookupEnv(tt.env), &stdout, &stderr)
 			if code != ExitUsage || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant %d and:\n%s", code, stderr.String(), ExitUsage, tt.want)
 			}
@@ -77,7 +53,7 @@ func TestInvalidConfigExits2NamingTheKey(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	var stdout bytes.Buffer
-	if code := Run(context.Background(), []string{"-version"}, envFrom(nil), &stdout, io.Discard); code != 0 || !strings.HasPrefix(stdout.String(), "releaseboard dev (commit unknown") {
+	if code := Run(context.Background(), []string{"-version"}, proctest.LookupEnv(nil), &stdout, io.Discard); code != 0 || !strings.HasPrefix(stdout.String(), "releaseboard dev (commit unknown") {
 		t.Errorf("-version: %d %q", code, stdout.String())
 	}
 }
@@ -86,12 +62,12 @@ func TestVersion(t *testing.T) {
 func TestRunServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr proctest.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"-listen", "127.0.0.1:0", "-title", "Ship it?"}, envFrom(map[string]string{"RELEASEBOARD_LOG_FORMAT": "json"}), io.Discard, &stderr)
+		done <- Run(ctx, []string{"-listen", "127.0.0.1:0", "-title", "Ship it?"}, proctest.LookupEnv(map[string]string{"RELEASEBOARD_LOG_FORMAT": "json"}), io.Discard, &stderr)
 	}()
-	addr := waitListening(t, &stderr, done)
+	addr := proctest.WaitListening(t, &stderr, done)
 	resp, err := http.Get("http://" + addr + "/api/info")
 	if err != nil {
 		t.Fatal(err)
@@ -111,24 +87,4 @@ func TestRunServesAndStops(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
-}
-
-func waitListening(t *testing.T, stderr *syncBuffer, done <-chan int) string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, line := range strings.Split(stderr.String(), "\n") {
-			var m struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "listening" {
-				return m.Addr
-			}
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("Run exited with %d before listening:\n%s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no listening line:\n%s", stderr.String())
-	return ""
 }
