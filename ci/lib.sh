@@ -19,7 +19,7 @@ say() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
 # Debian packages the build and the tests need.
-APT_PACKAGES=(bazel-bootstrap bazel-skylib bazel-platforms bazel-rules-java git ca-certificates systemd aptly gnupg lintian)
+APT_PACKAGES=(bazel-bootstrap bazel-skylib bazel-platforms bazel-rules-java git ca-certificates systemd aptly gnupg lintian protobuf-compiler)
 
 _apt_updated=""
 apt_install() {
@@ -79,11 +79,26 @@ ensure_buildifier() {
   export BUILDIFIER
 }
 
+# protoc-gen-go at go.mod's protobuf version, so the drift test of
+# third_party/bazel_proto (generated query-proto bindings) runs.
+ensure_protoc_gen_go() {
+  local version
+  version=$(cd "$ROOT" && go list -m -f '{{.Version}}' google.golang.org/protobuf)
+  local dir=$STRIDE_CACHE/protoc-gen-go-$version
+  if [ ! -x "$dir/protoc-gen-go" ]; then
+    say "installing protoc-gen-go $version"
+    GOBIN=$dir GOFLAGS=-mod=mod go install "google.golang.org/protobuf/cmd/protoc-gen-go@$version" ||
+      die "go install protoc-gen-go@$version failed: is the Go module proxy reachable?"
+  fi
+  export PATH=$dir:$PATH
+}
+
 setup() {
   say "checking set-up (Debian packages, Go, modules)"
   apt_install "${APT_PACKAGES[@]}"
   ensure_go
   ensure_modules
+  ensure_protoc_gen_go
   command -v bazel >/dev/null || die "bazel-bootstrap is installed but no bazel on PATH"
 }
 
