@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -78,6 +79,16 @@ func (b *Bazel) VersionKey(ctx context.Context) (string, error) {
 				_, _ = io.Copy(h, f)
 				f.Close()
 				v += " sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+			}
+			// Debian's /usr/bin/bazel is an 8 KB launcher script that an
+			// upgrade may leave unchanged; the server it starts is named by
+			// /usr/share/bazel/install_base_key (a digest of the install
+			// base), so an upgraded Bazel gets a new key.
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				ibk := filepath.Join(filepath.Dir(real), "..", "share", "bazel", "install_base_key")
+				if b, err := os.ReadFile(ibk); err == nil {
+					v += " install_base_key:" + strings.TrimSpace(string(b))
+				}
 			}
 		}
 	}

@@ -56,4 +56,33 @@ func TestVersionKey(t *testing.T) {
 	if err != nil || !strings.Contains(v, "sha256:") {
 		t.Errorf("VersionKey of a build without version = %q, %v; want a binary hash", v, err)
 	}
+
+	// Debian's layout: PREFIX/bin/bazel is a launcher script, and
+	// PREFIX/share/bazel/install_base_key names the Bazel it starts.
+	prefix := t.TempDir()
+	launcher := filepath.Join(prefix, "bin", "bazel")
+	keyFile := filepath.Join(prefix, "share", "bazel", "install_base_key")
+	for p, content := range map[string]string{
+		launcher: "#!/bin/sh\necho 'bazel no_version'\n",
+		keyFile:  "ee2c1e5e\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deb := &Bazel{Binary: launcher, Dir: t.TempDir()}
+	before, err := deb.VersionKey(context.Background())
+	if err != nil || !strings.Contains(before, "install_base_key:ee2c1e5e") {
+		t.Fatalf("VersionKey with an install_base_key = %q, %v", before, err)
+	}
+	if err := os.WriteFile(keyFile, []byte("0123abcd\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after, err := deb.VersionKey(context.Background())
+	if err != nil || after == before {
+		t.Errorf("an upgraded Bazel behind the same launcher kept its key %q (%v)", after, err)
+	}
 }
