@@ -189,6 +189,13 @@ func hookRunFunc(rf *runFlags, branch string) hook.RunFunc {
 			return string(report.StatusError), 2, err
 		}
 		fmt.Fprintf(log, "stride run: %s: %s\nreport: %s\n", strings.ToUpper(string(rep.Status)), rep.Summary, filepath.Join(outDir, report.MarkdownFile))
+		if err == nil && rep.Status == report.StatusGreen && rf.publish {
+			// A green build that cannot be published is an
+			// infrastructure failure of this push, not a green one.
+			if perr := publishRun(env, outDir); perr != nil {
+				return string(report.StatusError), 2, fmt.Errorf("publish: %w", perr)
+			}
+		}
 		return string(rep.Status), rep.ExitCode, err
 	}
 }

@@ -36,7 +36,6 @@ func init() {
 		out := fs.String("out", "", "write the report to `DIR` (default: out/runs/<head sha>/)")
 		asJSON := fs.Bool("json", false, "print report.json (schema stride.report/v1) to stdout instead of a summary")
 		branch := fs.String("branch", "", "branch `name` recorded in the report (default: the checked-out branch)")
-		publishAfter := fs.Bool("publish", false, "after a green run, publish it to the store and the dev APT distribution (stride publish --run DIR; docs/publish.md)")
 		if err := ParseFlags(fs, args); err != nil {
 			return err
 		}
@@ -58,21 +57,18 @@ func init() {
 		opts.Progress = pr
 		rep, err := run.Run(ctx, opts)
 		pr.Close()
-		if err := finishRun(env, rep, err, opts.OutDir, *asJSON); err != nil || !*publishAfter {
+		if err := finishRun(env, rep, err, opts.OutDir, *asJSON); err != nil || !rf.publish {
 			return err
 		}
 		dir := opts.OutDir
 		if dir == "" {
 			dir = filepath.Join(env.Dir, "out", "runs", rep.Head.SHA)
 		}
-		fmt.Fprintf(env.Stderr, "stride run: publishing %s\n", dir)
-		pargs := []string{"--run", dir}
 		if *asJSON {
 			// stdout already holds report.json; keep it one document.
-			pargs = append(pargs, "--json")
 			env = &Env{Dir: env.Dir, Stdin: env.Stdin, Stdout: env.Stderr, Stderr: env.Stderr}
 		}
-		return commands["publish"].Run(env, pargs)
+		return publishRun(env, dir)
 	}
 	register(c)
 }
@@ -84,9 +80,11 @@ type runFlags struct {
 	bazelBin   string
 	bazelFlags runStringList
 	noBench    bool
+	publish    bool
 }
 
 func (rf *runFlags) add(fs *flag.FlagSet) {
+	fs.BoolVar(&rf.publish, "publish", false, "after a green run, publish it to the store and the dev APT distribution (stride publish --run DIR; docs/publish.md)")
 	fs.IntVar(&rf.jobs, "jobs", 0, "Bazel --jobs `N` (0: Bazel's default)")
 	fs.StringVar(&rf.cacheDir, "cache-dir", defaultDigestCache(), "`directory` for the affected computation's digest cache (\"\" disables)")
 	fs.StringVar(&rf.bazelBin, "bazel", "", "bazel `binary` (default: bazel from PATH)")
@@ -284,4 +282,11 @@ func runFirstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// publishRun publishes the green run in dir, as `stride publish --run DIR`
+// would (used by `stride run --publish` and by hooks given --run-arg=--publish).
+func publishRun(env *Env, dir string) error {
+	fmt.Fprintf(env.Stderr, "stride run: publishing %s\n", dir)
+	return commands["publish"].Run(env, []string{"--run", dir})
 }

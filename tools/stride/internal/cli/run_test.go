@@ -153,3 +153,17 @@ func TestRunAndWatch(t *testing.T) {
 		t.Error("watch report does not say the work tree was used")
 	}
 }
+
+func TestRunArgsPublish(t *testing.T) {
+	rf, err := parseRunArgs([]string{"--publish", "--jobs=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rf.publish || rf.jobs != 2 {
+		t.Fatalf("parseRunArgs(--publish --jobs=2) = publish %v, jobs %d", rf.publish, rf.jobs)
+	}
+	rf, err = parseRunArgs(nil)
+	if err != nil || rf.publish {
+		t.Fatalf("publish must be off by default: %v, %v", rf.publish, err)
+	}
+}
