@@ -223,8 +223,6 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 	baseKey := cacheKey(r.baseHash.String(), version, flags)
 
 	var head, base *Snapshot
-	var headRes *buildpb.QueryResult
-	var headRoot string
 	if !r.opts.Uncommitted {
 		if head = r.cache.get(headKey); head != nil {
 			res.Head.Source = "cache"
@@ -233,104 +231,268 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 	if base = r.cache.get(baseKey); base != nil {
 		res.Base.Source = "cache"
 	}
-	fast := !r.opts.NoFastPath && base == nil && contentOnly(changes, r.baseFS, r.headFS)
-	needHead := head == nil || fast
-	var baseErr error
-	g, gctx := errgroup.WithContext(ctx)
-	if needHead {
-		g.Go(func() error {
-			t := time.Now()
-			qr, snap, root, src, err := r.queryHead(gctx)
-			if err != nil {
-				return err
-			}
-			headRes, headRoot = qr, root
-			if head == nil {
-				head = snap
-				res.Head.Source = src
-				if !r.opts.Uncommitted {
-					if err := r.cache.put(headKey, snap); err != nil {
-						r.logf("%v", err)
-					}
-				}
-			}
-			res.Stats.HeadMS = time.Since(t).Milliseconds()
-			return nil
-		})
-	}
-	if base == nil && !fast {
-		g.Go(func() error {
-			t := time.Now()
-			snap, err := r.queryBase(gctx)
-			res.Stats.BaseMS = time.Since(t).Milliseconds()
-			if err != nil {
-				if ctx.Err() != nil {
-					return err
-				}
-				r.logf("base %s could not be queried; treating every target as affected: %v", short(r.baseHash), err)
-				baseErr = err
-				res.Base.Source = "failed"
-				return nil
-			}
-			base = snap
-			res.Base.Source = "query-scratch"
-			if err := r.cache.put(baseKey, snap); err != nil {
+	putHead := func(s *Snapshot) {
+		if !r.opts.Uncommitted {
+			if err := r.cache.put(headKey, s); err != nil {
 				r.logf("%v", err)
 			}
-			return nil
-		})
+		}
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	putBase := func(s *Snapshot) {
+		if err := r.cache.put(baseKey, s); err != nil {
+			r.logf("%v", err)
+		}
 	}
-	if fast {
-		t := time.Now()
-		// Added files that the query lists as targets mean a glob saw them:
-		// base's query result would differ. Query base after all.
-		if addedTargets(changes, headRes, head) {
-			r.logf("added files are targets; querying base")
-			snap, err := r.queryBase(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, err
-				}
-				baseErr = err
-				res.Base.Source = "failed"
-			} else {
-				base = snap
-				res.Base.Source = "query-scratch"
-				if err := r.cache.put(baseKey, snap); err != nil {
-					r.logf("%v", err)
-				}
-			}
-		} else {
-			snap, _, err := buildSnapshot(headRes, r.baseFS, r.baseHash.String(), headRoot, "")
+	var baseErr error
+	switch {
+	case head != nil && base != nil:
+	case base != nil:
+		// Head from base's snapshot when the change allows it.
+		if !r.opts.NoFastPath {
+			t := time.Now()
+			snap, src, err := r.patchFrom(ctx, base, changes, r.headFS, r.headHash.String(), true)
 			if err != nil {
 				return nil, err
 			}
-			snap.Derived = true
-			base = snap
-			res.Base.Source = "derived"
+			if snap != nil {
+				head, res.Head.Source = snap, src
+				putHead(snap)
+			}
+			res.Stats.HeadMS = time.Since(t).Milliseconds()
+		}
+		if head == nil {
+			t := time.Now()
+			_, snap, _, src, err := r.queryHead(ctx)
+			if err != nil {
+				return nil, err
+			}
+			head, res.Head.Source = snap, src
+			putHead(snap)
+			res.Stats.HeadMS = time.Since(t).Milliseconds()
+		}
+	case head != nil:
+		t := time.Now()
+		if !r.opts.NoFastPath {
+			snap, src, err := r.patchFrom(ctx, head, changes, r.baseFS, r.baseHash.String(), false)
+			if err != nil {
+				return nil, err
+			}
+			if snap != nil {
+				base, res.Base.Source = snap, src
+				putBase(snap)
+			}
+		}
+		if base == nil {
+			base, baseErr = r.fullBase(ctx, res, putBase)
 		}
 		res.Stats.BaseMS = time.Since(t).Milliseconds()
+	default:
+		var err error
+		head, base, baseErr, err = r.computeBoth(ctx, res, changes, putHead, putBase)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	res.fill(compare(base, head, r.baseFS, r.headFS, baseErr))
 	return res, nil
 }
 
+// fullBase queries base in full in its scratch copy. A base that cannot
+// be loaded is not an error: it makes every target affected.
+func (r *run) fullBase(ctx context.Context, res *Result, put func(*Snapshot)) (*Snapshot, error) {
+	snap, err := r.queryBase(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.logf("base %s could not be queried; treating every target as affected: %v", short(r.baseHash), err)
+		}
+		res.Base.Source = "failed"
+		return nil, err
+	}
+	res.Base.Source = "query-scratch"
+	put(snap)
+	return snap, nil
+}
+
+// patchFrom derives the other side's snapshot from from (see
+// incremental.go): without a query when only file contents changed, else
+// by querying the dirty packages at that side (toHead: in head's
+// workspace; else in base's scratch copy). It returns nil (and no error)
+// when the change does not allow it or the patch gives up.
+func (r *run) patchFrom(ctx context.Context, from *Snapshot, changes *changeSet, files *fileSet, commit string, toHead bool) (*Snapshot, string, error) {
+	dirty, ok := dirtyPackages(changes, r.baseFS, r.headFS, from)
+	if !ok {
+		return nil, "", nil
+	}
+	if toHead && r.opts.Uncommitted {
+		commit = ""
+	}
+	expr := packagesQuery(dirty, files)
+	if expr == "" {
+		snap, _, ok, err := patchSnapshot(from, dirty, nil, files, commit, "", "")
+		if err != nil || !ok {
+			return nil, "", err
+		}
+		r.logf("derived %s from %s's digest map: %d packages changed, none left at %s", side(toHead), side(!toHead), len(dirty), side(toHead))
+		return snap, "derived", nil
+	}
+	var snap *Snapshot
+	var src string
+	if toHead {
+		var err error
+		_, snap, _, src, err = r.queryHeadWith(ctx, expr, func(qr *buildpb.QueryResult, root, checkDisk string) (*Snapshot, []string, error) {
+			s, untracked, ok, err := patchSnapshot(from, dirty, qr, files, commit, root, checkDisk)
+			if err == nil && !ok {
+				err = errGaveUp
+			}
+			return s, untracked, err
+		})
+		if errors.Is(err, errGaveUp) {
+			r.logf("the changed packages reach targets head's map lacks; querying head in full")
+			return nil, "", nil
+		}
+		if err != nil {
+			r.logf("querying head's changed packages failed; querying head in full: %v", err)
+			return nil, "", nil
+		}
+	} else {
+		qr, root, err := r.queryBaseExpr(ctx, expr)
+		if err != nil {
+			r.logf("querying base's changed packages failed; querying base in full: %v", err)
+			return nil, "", nil
+		}
+		s, _, ok, err := patchSnapshot(from, dirty, qr, files, commit, root, "")
+		if err != nil || !ok {
+			r.logf("the changed packages reach targets head's map lacks; querying base in full")
+			return nil, "", err
+		}
+		snap, src = s, "query-scratch"
+	}
+	r.logf("%s: queried the %d changed packages, the rest from %s's digest map", side(toHead), len(dirty), side(!toHead))
+	return snap, src + "-incremental", nil
+}
+
+var errGaveUp = errors.New("incremental snapshot gave up")
+
+func side(head bool) string {
+	if head {
+		return "head"
+	}
+	return "base"
+}
+
+// computeBoth computes both sides when neither is cached: head by a full
+// query; base derived from it (only contents changed and no added file is
+// a target), or patched from it with base's changed packages queried in
+// the scratch copy (in parallel with head's query), or else queried in
+// full.
+func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, putHead, putBase func(*Snapshot)) (head, base *Snapshot, baseErr, err error) {
+	fast := !r.opts.NoFastPath && contentOnly(changes, r.baseFS, r.headFS)
+	var dirty []string
+	incremental := false
+	if !fast && !r.opts.NoFastPath {
+		dirty, incremental = dirtyPackages(changes, r.baseFS, r.headFS, nil)
+	}
+	var headRes, baseRes *buildpb.QueryResult
+	var headRoot, baseRoot string
+	var baseQErr error
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		t := time.Now()
+		qr, snap, root, src, err := r.queryHead(gctx)
+		if err != nil {
+			return err
+		}
+		headRes, headRoot, head = qr, root, snap
+		res.Head.Source = src
+		putHead(snap)
+		res.Stats.HeadMS = time.Since(t).Milliseconds()
+		return nil
+	})
+	if !fast {
+		g.Go(func() error {
+			t := time.Now()
+			defer func() { res.Stats.BaseMS = time.Since(t).Milliseconds() }()
+			if incremental {
+				if expr := packagesQuery(dirty, r.baseFS); expr != "" {
+					baseRes, baseRoot, baseQErr = r.queryBaseExpr(gctx, expr)
+				}
+				return nil
+			}
+			base, baseErr = r.fullBase(gctx, res, putBase)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, nil, err
+	}
+	t := time.Now()
+	switch {
+	case fast && addedTargets(changes, headRes, head):
+		// Added files that the query lists as targets mean a glob saw
+		// them: base's query result would differ. Query base after all.
+		r.logf("added files are targets; querying base")
+		base, baseErr = r.fullBase(ctx, res, putBase)
+	case fast:
+		snap, _, err := buildSnapshot(headRes, r.baseFS, r.baseHash.String(), headRoot, "")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		snap.Derived = true
+		base = snap
+		res.Base.Source = "derived"
+	case incremental:
+		ok := baseQErr == nil && repoCheck(changes, head)
+		if ok {
+			var snap *Snapshot
+			snap, _, ok, err = patchSnapshot(head, dirty, baseRes, r.baseFS, r.baseHash.String(), baseRoot, "")
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if ok {
+				base = snap
+				res.Base.Source = "query-scratch-incremental"
+				if baseRes == nil {
+					res.Base.Source = "derived"
+				}
+				putBase(snap)
+			}
+		}
+		if !ok {
+			r.logf("base's changed packages could not be patched into head's map (%v); querying base in full", baseQErr)
+			base, baseErr = r.fullBase(ctx, res, putBase)
+		}
+	}
+	res.Stats.BaseMS += time.Since(t).Milliseconds()
+	return head, base, baseErr, nil
+}
+
 func short(h plumbing.Hash) string { return h.String()[:12] }
 
-// queryHead queries head: in the user's workspace when it holds head's
-// files (or for --uncommitted), else in a scratch copy. It returns the
-// query result, the snapshot, the directory queried and the source.
+// queryHead queries head in full: in the user's workspace when it holds
+// head's files (or for --uncommitted), else in a scratch copy. It returns
+// the query result, the snapshot, the directory queried and the source.
 func (r *run) queryHead(ctx context.Context) (*buildpb.QueryResult, *Snapshot, string, string, error) {
 	commit := r.headHash.String()
 	if r.opts.Uncommitted {
 		commit = ""
 	}
+	return r.queryHeadWith(ctx, QueryExpr, func(qr *buildpb.QueryResult, root, checkDisk string) (*Snapshot, []string, error) {
+		return buildSnapshot(qr, r.headFS, commit, root, checkDisk)
+	})
+}
+
+// snapshotFunc turns a query result (run in root) into a snapshot,
+// listing the files it saw on disk (checkDisk, when set) that head lacks.
+type snapshotFunc func(qr *buildpb.QueryResult, root, checkDisk string) (*Snapshot, []string, error)
+
+// queryHeadWith runs expr at head (see queryHead) and builds its snapshot.
+func (r *run) queryHeadWith(ctx context.Context, expr string, build snapshotFunc) (*buildpb.QueryResult, *Snapshot, string, string, error) {
 	if r.opts.Uncommitted || r.workTreeIsHead() {
 		r.logf("querying head in %s", r.root)
-		qr, err := r.bazelAt(r.root).QueryProto(ctx, QueryExpr)
+		qr, err := r.bazelAt(r.root).QueryProto(ctx, expr)
 		if err != nil {
 			return nil, nil, "", "", inputErr(fmt.Errorf("query head: %w", err))
 		}
@@ -338,7 +500,7 @@ func (r *run) queryHead(ctx context.Context) (*buildpb.QueryResult, *Snapshot, s
 		if r.opts.Uncommitted {
 			checkDisk = ""
 		}
-		snap, untracked, err := buildSnapshot(qr, r.headFS, commit, r.root, checkDisk)
+		snap, untracked, err := build(qr, r.root, checkDisk)
 		if err != nil {
 			return nil, nil, "", "", err
 		}
@@ -357,35 +519,45 @@ func (r *run) queryHead(ctx context.Context) (*buildpb.QueryResult, *Snapshot, s
 	defer s.Close()
 	r.logf("querying head in %s", s.Src())
 	b := r.bazelAt(s.Src(), "--output_base="+s.OutputBase(), fmt.Sprintf("--max_idle_secs=%d", r.opts.ScratchIdleSecs))
-	qr, err := b.QueryProto(ctx, QueryExpr)
+	qr, err := b.QueryProto(ctx, expr)
 	if err != nil {
 		return nil, nil, "", "", inputErr(fmt.Errorf("query head: %w", err))
 	}
-	snap, _, err := buildSnapshot(qr, r.headFS, commit, s.Src(), "")
+	snap, _, err := build(qr, s.Src(), "")
 	if err != nil {
 		return nil, nil, "", "", err
 	}
 	return qr, snap, s.Src(), "query-scratch", nil
 }
 
-// queryBase queries base in its scratch copy.
+// queryBase queries base in full in its scratch copy.
 func (r *run) queryBase(ctx context.Context) (*Snapshot, error) {
+	qr, root, err := r.queryBaseExpr(ctx, QueryExpr)
+	if err != nil {
+		return nil, err
+	}
+	snap, _, err := buildSnapshot(qr, r.baseFS, r.baseHash.String(), root, "")
+	return snap, err
+}
+
+// queryBaseExpr runs expr in base's scratch copy; it returns the result
+// and the directory queried.
+func (r *run) queryBaseExpr(ctx context.Context, expr string) (*buildpb.QueryResult, string, error) {
 	if r.opts.CacheDir == "" {
-		return nil, errors.New("no cache directory for a copy of base")
+		return nil, "", errors.New("no cache directory for a copy of base")
 	}
 	s, err := openScratch(r.repo, r.opts.CacheDir, "base", r.baseHash)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer s.Close()
 	r.logf("querying base %s in %s", short(r.baseHash), s.Src())
 	b := r.bazelAt(s.Src(), "--output_base="+s.OutputBase(), fmt.Sprintf("--max_idle_secs=%d", r.opts.ScratchIdleSecs))
-	qr, err := b.QueryProto(ctx, QueryExpr)
+	qr, err := b.QueryProto(ctx, expr)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	snap, _, err := buildSnapshot(qr, r.baseFS, r.baseHash.String(), s.Src(), "")
-	return snap, err
+	return qr, s.Src(), nil
 }
 
 // workTreeIsHead reports whether the user's work tree can stand for the

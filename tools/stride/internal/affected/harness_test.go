@@ -2,6 +2,7 @@ package affected
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,9 +166,12 @@ type affectedCase struct {
 	explain map[string]string
 }
 
-// runCases checks every case twice: with the cache and the fast path
-// (base derived from head's query when only contents changed), and with
-// base always queried in its scratch copy. Both must agree.
+// runCases checks every case four ways: with the cache and the fast path
+// (base derived from head's query when only contents changed); with every
+// side queried in full (base in its scratch copy); with base's map cached
+// and head's patched from it (incremental.go); and with head's map cached
+// and base's patched from it. All must agree, and each patched map must
+// equal the map its full query gives.
 func (w *testWS) runCases(cases []affectedCase) {
 	t := w.t
 	for _, tc := range cases {
@@ -181,12 +185,95 @@ func (w *testWS) runCases(cases []affectedCase) {
 			slow.CacheDir = filepath.Join(w.tmp, "cache-slow")
 			// Drop cached maps (not the warm scratch workspace) so base is
 			// queried for real.
-			_ = os.RemoveAll(filepath.Join(slow.CacheDir, "maps"))
-			for _, o := range []Options{fast, slow} {
-				res := compute(t, o)
-				checkResult(t, tc, res)
+			maps := filepath.Join(slow.CacheDir, "maps")
+			_ = os.RemoveAll(maps)
+			checkResult(t, tc, compute(t, fast))
+			full := compute(t, slow)
+			checkResult(t, tc, full)
+			if full.Base.Commit == full.Head.Commit || full.Head.Uncommitted {
+				return
+			}
+			headMap, baseMap := readMap(t, maps, full.Head.Commit), readMap(t, maps, full.Base.Commit)
+			if headMap == nil || baseMap == nil {
+				return
+			}
+			inc := fast
+			inc.CacheDir = slow.CacheDir
+			removeMap(t, maps, full.Head.Commit)
+			res := compute(t, inc)
+			checkResult(t, tc, res)
+			if got := readMap(t, maps, full.Head.Commit); got != nil {
+				sameSnapshot(t, "head patched from base ("+res.Head.Source+")", headMap, got)
+			}
+			removeMap(t, maps, full.Base.Commit)
+			res = compute(t, inc)
+			checkResult(t, tc, res)
+			if got := readMap(t, maps, full.Base.Commit); got != nil {
+				sameSnapshot(t, "base patched from head ("+res.Base.Source+")", baseMap, got)
 			}
 		})
+	}
+}
+
+func readMap(t *testing.T, maps, commit string) *Snapshot {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*.json.gz"))
+	if len(files) != 1 {
+		return nil
+	}
+	key := strings.TrimSuffix(filepath.Base(files[0]), ".json.gz")
+	return (&cache{dir: filepath.Dir(maps)}).get(key)
+}
+
+func removeMap(t *testing.T, maps, commit string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*.json.gz"))
+	for _, f := range files {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sameSnapshot reports every difference between a full query's map and a
+// patched one.
+func sameSnapshot(t *testing.T, what string, want, got *Snapshot) {
+	t.Helper()
+	var diffs []string
+	for name, n := range want.Nodes {
+		g, ok := got.Nodes[name]
+		switch {
+		case !ok:
+			var by []string
+			for other, o := range want.Nodes {
+				for _, d := range o.Deps {
+					if d == name {
+						by = append(by, other)
+					}
+				}
+			}
+			sort.Strings(by)
+			diffs = append(diffs, fmt.Sprintf("missing %s (a dependency of %v)", name, by))
+		case g.Digest != n.Digest || strings.Join(g.Deps, " ") != strings.Join(n.Deps, " "):
+			diffs = append(diffs, "differs "+name)
+		}
+	}
+	for name := range got.Nodes {
+		if _, ok := want.Nodes[name]; !ok {
+			diffs = append(diffs, "extra "+name)
+		}
+	}
+	for k, v := range want.Globals {
+		if got.Globals[k] != v {
+			diffs = append(diffs, "global "+k)
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 10 {
+		diffs = append(diffs[:10], fmt.Sprintf("... %d more", len(diffs)-10))
+	}
+	if len(diffs) > 0 {
+		t.Errorf("%s: differs from the full query's map:\n%s", what, strings.Join(diffs, "\n"))
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // FormatVersion changes whenever digests change meaning. It is part of
 // the cache key, so maps written by an older stride are never compared
 // with new ones.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Snapshot is the digest map of one commit (or of the work tree): every
 // target of `deps(//...)` with the digest of what defines it, every
@@ -63,6 +63,10 @@ type Node struct {
 	// Path is the file's path in the workspace (source files whose content
 	// is hashed).
 	Path string `json:"p,omitempty"`
+	// Vis is the digest of a hashed source file's visibility: with the
+	// file's content digest it makes the node's Digest (sourceDigest), so
+	// a snapshot can be re-hashed for other file contents (rehash).
+	Vis string `json:"v,omitempty"`
 	// Repo is the external repository ("" for the main one).
 	Repo string `json:"r,omitempty"`
 	// Macros are the files of the macros that instantiated the rule
@@ -79,6 +83,9 @@ type Repo struct {
 	// Dir is set for local_repository/new_local_repository inside the
 	// workspace: its directory, whose files are hashed one by one.
 	Dir string `json:"dir,omitempty"`
+	// Files are the workspace files whose content the digest covers
+	// (build_file, patches...).
+	Files []string `json:"f,omitempty"`
 }
 
 // label is a parsed Bazel label.
@@ -331,11 +338,11 @@ func stackFiles(stack []string, bzlOnly bool) []string {
 func (b *builder) sourceNode(name string, sf *buildpb.SourceFile) *Node {
 	l, _ := parseLabel(name)
 	n := &Node{Type: typeSource, Repo: l.repo}
-	h := newHash("source")
 	vis := append([]string(nil), sf.VisibilityLabel...)
 	sort.Strings(vis)
+	vh := newHash("visibility")
 	for _, v := range vis {
-		h.str(v)
+		vh.str(v)
 	}
 	var p string
 	switch {
@@ -346,20 +353,32 @@ func (b *builder) sourceNode(name string, sf *buildpb.SourceFile) *Node {
 	}
 	if p != "" {
 		n.Path = p
+		n.Vis = vh.sum()
 		d := b.files.digest(p)
 		if d == missing && b.checkDisk != "" {
 			if _, ok, _ := diskEntry(b.checkDisk + "/" + p); ok {
 				b.untracked = append(b.untracked, p)
 			}
 		}
-		h.str(d)
-	} else {
-		// A file of an external repository: defined by the repository.
-		h.str(name)
-		h.str(b.repoDigestOf(l.repo))
+		n.Digest = sourceDigest(n.Vis, d)
+		return n
 	}
+	// A file of an external repository: defined by the repository.
+	h := newHash("source")
+	h.str(vh.sum())
+	h.str(name)
+	h.str(b.repoDigestOf(l.repo))
 	n.Digest = h.sum()
 	return n
+}
+
+// sourceDigest is the digest of a workspace source file: its visibility's
+// digest and its content's.
+func sourceDigest(vis, content string) string {
+	h := newHash("source")
+	h.str(vis)
+	h.str(content)
+	return h.sum()
 }
 
 func (b *builder) repoDigestOf(repo string) string {
@@ -426,7 +445,7 @@ func (b *builder) repoDigest(name string) string {
 			continue // see goRepositoryConfig
 		}
 		for _, v := range attrStrings(a) {
-			b.hashReferenced(h, name, v)
+			b.hashReferenced(h, repo, name, v)
 		}
 	}
 	switch rule.GetRuleClass() {
@@ -445,7 +464,7 @@ func (b *builder) repoDigest(name string) string {
 
 // hashReferenced adds what an attribute value of repository self names: a
 // workspace file's content, or another repository's digest.
-func (b *builder) hashReferenced(h *hasher, self, v string) {
+func (b *builder) hashReferenced(h *hasher, repo *Repo, self, v string) {
 	v = strings.TrimSpace(v)
 	if !strings.HasPrefix(v, "//") && !strings.HasPrefix(v, "@") {
 		return
@@ -458,6 +477,7 @@ func (b *builder) hashReferenced(h *hasher, self, v string) {
 		p := l.filePath()
 		h.str(p)
 		h.str(b.files.digest(p))
+		repo.Files = append(repo.Files, p)
 		return
 	}
 	if l.repo != self {
