@@ -1,0 +1,96 @@
+package bazel
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// CachedVersionKey is VersionKey, remembered in file (a JSON map) under a
+// fingerprint of what decides which Bazel runs: the bazel executable found
+// on PATH and the file it resolves to (path, size, modification time),
+// Debian's install_base_key, the workspace's .bazelversion and tools/bazel
+// wrapper, and Bazelisk's USE_BAZEL_VERSION. `bazel --version` costs about
+// 0.1 s (a shell launcher and the client), a stat a few microseconds. An
+// unreadable or corrupt file is recomputed and rewritten atomically.
+func (b *Bazel) CachedVersionKey(ctx context.Context, file string) (string, error) {
+	fp, ok := b.versionFingerprint()
+	if !ok || file == "" {
+		return b.VersionKey(ctx)
+	}
+	known := map[string]string{}
+	if data, err := os.ReadFile(file); err == nil {
+		_ = json.Unmarshal(data, &known)
+	}
+	if v, ok := known[fp]; ok && v != "" {
+		return v, nil
+	}
+	v, err := b.VersionKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(known) > 64 {
+		known = map[string]string{}
+	}
+	known[fp] = v
+	if data, err := json.Marshal(known); err == nil {
+		_ = writeFileAtomic(file, data)
+	}
+	return v, nil
+}
+
+func (b *Bazel) versionFingerprint() (string, bool) {
+	bin := b.Binary
+	if bin == "" {
+		bin = "bazel"
+	}
+	p, err := exec.LookPath(bin)
+	if err != nil {
+		return "", false
+	}
+	h := sha256.New()
+	stat := func(p string) {
+		if fi, err := os.Stat(p); err == nil {
+			fmt.Fprintf(h, "%s %d %d\n", p, fi.Size(), fi.ModTime().UnixNano())
+		} else {
+			fmt.Fprintf(h, "%s missing\n", p)
+		}
+	}
+	stat(p)
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		stat(real)
+		ibk, _ := os.ReadFile(filepath.Join(filepath.Dir(real), "..", "share", "bazel", "install_base_key"))
+		fmt.Fprintf(h, "ibk %s\n", ibk)
+	}
+	if b.Dir != "" {
+		bv, _ := os.ReadFile(filepath.Join(b.Dir, ".bazelversion"))
+		fmt.Fprintf(h, "bazelversion %q\n", bv)
+		stat(filepath.Join(b.Dir, "tools", "bazel"))
+	}
+	fmt.Fprintf(h, "USE_BAZEL_VERSION=%s\n", os.Getenv("USE_BAZEL_VERSION"))
+	return hex.EncodeToString(h.Sum(nil))[:32], true
+}
+
+func writeFileAtomic(file string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
