@@ -16,12 +16,14 @@
 // changed, depends on, external repository changed...).
 //
 // Snapshots of commits are cached on disk, keyed by commit, Bazel version
-// and query flags, so a push usually needs one query (head), and head's
-// map is the next push's base. When only file contents changed (no BUILD,
-// .bzl, WORKSPACE or settings file, no deletions), base's snapshot is
-// derived from head's query with base's file contents: sound, because the
-// query result depends only on those files, and free. Otherwise base is
-// queried in a scratch copy of the base commit under the cache directory
+// and query flags, and head's map is the next push's base. When one side
+// is cached and the change touches only file contents, BUILD files and
+// the set of files, the other side is that snapshot patched with a query
+// of just the packages that can differ, or with no query at all when only
+// contents changed (incremental.go). When neither is cached and only file
+// contents changed, base's snapshot is derived from head's query with
+// base's file contents. Otherwise base is queried (its dirty packages, or
+// in full) in a scratch copy of the base commit under the cache directory
 // (see scratch), in parallel with head.
 package affected
 
@@ -31,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -80,7 +83,8 @@ type Options struct {
 	// ScratchIdleSecs is --max_idle_secs for the Bazel servers of scratch
 	// workspaces (default 300), so they do not linger.
 	ScratchIdleSecs int
-	// NoFastPath always queries base (for tests and comparisons).
+	// NoFastPath queries every side that is not cached in full: no fast
+	// path, no incremental snapshot (for tests and comparisons).
 	NoFastPath bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
@@ -113,7 +117,7 @@ func Compute(ctx context.Context, opts Options) (*Result, error) {
 	if repo.Root() == "" {
 		return nil, inputErr(fmt.Errorf("%s: a bare repository has no workspace to query", opts.Dir))
 	}
-	r := &run{opts: opts, repo: repo, root: repo.Root(), cache: &cache{dir: opts.CacheDir}}
+	r := &run{opts: opts, repo: repo, root: repo.Root(), cache: &cache{dir: opts.CacheDir}, start: start}
 	if err := r.resolve(); err != nil {
 		return nil, err
 	}
@@ -136,13 +140,20 @@ type run struct {
 	baseFS, headFS     *fileSet
 	version            string
 
-	mu sync.Mutex
+	start time.Time
+	mu    sync.Mutex
+
+	// wtCh delivers workTreeIsHead's answer, computed while the trees
+	// are read; headInWorkTree keeps it in wtIs.
+	wtCh   chan bool
+	wtOnce sync.Once
+	wtIs   bool
 }
 
 func (r *run) logf(format string, a ...interface{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Fprintf(r.opts.Log, "stride affected: "+format+"\n", a...)
+	fmt.Fprintf(r.opts.Log, "stride affected: [%.3fs] "+format+"\n", append([]interface{}{time.Since(r.start).Seconds()}, a...)...)
 }
 
 // resolve finds the two commits and their files.
@@ -179,18 +190,37 @@ func (r *run) resolve() error {
 		r.baseRev = "merge-base(" + def + ", " + r.headRev + ")"
 		r.baseHash = mb
 	}
-	if r.baseFS, err = commitFiles(r.repo, r.baseHash); err != nil {
-		return inputErr(fmt.Errorf("base %s: %w", r.baseRev, err))
+	// Both trees at once (git ls-tree processes), and whether the work
+	// tree holds head (git status), which a query at head needs to know.
+	if !r.opts.Uncommitted {
+		ch := make(chan bool, 1)
+		r.wtCh = ch
+		go func() { ch <- r.workTreeIsHead() }()
 	}
-	if r.opts.Uncommitted {
-		r.headFS, err = workTreeFiles(r.repo, r.headHash)
-	} else {
-		r.headFS, err = commitFiles(r.repo, r.headHash)
-	}
-	if err != nil {
-		return inputErr(fmt.Errorf("head %s: %w", r.headRev, err))
-	}
-	return nil
+	var g errgroup.Group
+	g.Go(func() error {
+		fs, err := commitFiles(r.repo, r.baseHash)
+		if err != nil {
+			return inputErr(fmt.Errorf("base %s: %w", r.baseRev, err))
+		}
+		r.baseFS = fs
+		return nil
+	})
+	g.Go(func() error {
+		var fs *fileSet
+		var err error
+		if r.opts.Uncommitted {
+			fs, err = workTreeFiles(r.repo, r.headHash)
+		} else {
+			fs, err = commitFiles(r.repo, r.headHash)
+		}
+		if err != nil {
+			return inputErr(fmt.Errorf("head %s: %w", r.headRev, err))
+		}
+		r.headFS = fs
+		return nil
+	})
+	return g.Wait()
 }
 
 func (r *run) bazelAt(dir string, startup ...string) *bazel.Bazel {
@@ -206,6 +236,7 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		Head:   Side{Rev: r.headRev, Commit: r.headHash.String(), Uncommitted: r.opts.Uncommitted},
 	}
 	changes := diffFiles(r.baseFS, r.headFS)
+	r.logf("base %s, head %s: %d files changed", short(r.baseHash), short(r.headHash), len(changes.changed))
 	if len(changes.changed) == 0 && !r.opts.Uncommitted && r.baseHash == r.headHash {
 		// Nothing to compare: same commit.
 		res.Base.Source, res.Head.Source = "same-commit", "same-commit"
@@ -213,11 +244,16 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		res.fill(&comparison{base: empty, head: empty, files: changes, reasons: map[string][]Reason{}})
 		return res, nil
 	}
-	version, err := r.bazelAt(r.root).VersionKey(ctx)
+	versionFile := ""
+	if r.opts.CacheDir != "" {
+		versionFile = filepath.Join(r.opts.CacheDir, "bazel-versions.json")
+	}
+	version, err := r.bazelAt(r.root).CachedVersionKey(ctx, versionFile)
 	if err != nil {
 		return nil, inputErr(err)
 	}
 	r.version = version
+	r.logf("bazel: %s", version)
 	flags := append(append([]string{}, bazel.ProtoQueryFlags...), QueryExpr)
 	headKey := cacheKey(r.headHash.String(), version, flags)
 	baseKey := cacheKey(r.baseHash.String(), version, flags)
@@ -231,18 +267,26 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 	if base = r.cache.get(baseKey); base != nil {
 		res.Base.Source = "cache"
 	}
-	putHead := func(s *Snapshot) {
-		if !r.opts.Uncommitted {
-			if err := r.cache.put(headKey, s); err != nil {
+	r.logf("digest maps cached: base %v, head %v", base != nil, head != nil)
+	// Maps are written to the cache while the comparison runs; Compute
+	// returns once they are written.
+	var writes sync.WaitGroup
+	defer writes.Wait()
+	put := func(key string, s *Snapshot) {
+		writes.Add(1)
+		go func() {
+			defer writes.Done()
+			if err := r.cache.put(key, s); err != nil {
 				r.logf("%v", err)
 			}
+		}()
+	}
+	putHead := func(s *Snapshot) {
+		if !r.opts.Uncommitted {
+			put(headKey, s)
 		}
 	}
-	putBase := func(s *Snapshot) {
-		if err := r.cache.put(baseKey, s); err != nil {
-			r.logf("%v", err)
-		}
-	}
+	putBase := func(s *Snapshot) { put(baseKey, s) }
 	var baseErr error
 	switch {
 	case head != nil && base != nil:
@@ -297,6 +341,7 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		return nil, ctx.Err()
 	}
 	res.fill(compare(base, head, r.baseFS, r.headFS, baseErr))
+	r.logf("compared: %d targets affected", len(res.Targets))
 	return res, nil
 }
 
@@ -335,7 +380,11 @@ func (r *run) patchFrom(ctx context.Context, from *Snapshot, changes *changeSet,
 		if err != nil || !ok {
 			return nil, "", err
 		}
-		r.logf("derived %s from %s's digest map: %d packages changed, none left at %s", side(toHead), side(!toHead), len(dirty), side(toHead))
+		if len(dirty) == 0 {
+			r.logf("derived %s from %s's digest map: only file contents changed", side(toHead), side(!toHead))
+		} else {
+			r.logf("derived %s from %s's digest map: the %d changed packages do not exist at %s", side(toHead), side(!toHead), len(dirty), side(toHead))
+		}
 		return snap, "derived", nil
 	}
 	var snap *Snapshot
@@ -440,9 +489,9 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		snap.Derived = true
 		base = snap
 		res.Base.Source = "derived"
+		putBase(snap)
 	case incremental:
 		ok := baseQErr == nil && repoCheck(changes, head)
 		if ok {
@@ -490,7 +539,7 @@ type snapshotFunc func(qr *buildpb.QueryResult, root, checkDisk string) (*Snapsh
 
 // queryHeadWith runs expr at head (see queryHead) and builds its snapshot.
 func (r *run) queryHeadWith(ctx context.Context, expr string, build snapshotFunc) (*buildpb.QueryResult, *Snapshot, string, string, error) {
-	if r.opts.Uncommitted || r.workTreeIsHead() {
+	if r.opts.Uncommitted || r.headInWorkTree() {
 		r.logf("querying head in %s", r.root)
 		qr, err := r.bazelAt(r.root).QueryProto(ctx, expr)
 		if err != nil {
@@ -558,6 +607,18 @@ func (r *run) queryBaseExpr(ctx context.Context, expr string) (*buildpb.QueryRes
 		return nil, "", err
 	}
 	return qr, s.Src(), nil
+}
+
+// headInWorkTree is workTreeIsHead, computed once (started in resolve).
+func (r *run) headInWorkTree() bool {
+	r.wtOnce.Do(func() {
+		if r.wtCh != nil {
+			r.wtIs = <-r.wtCh
+		} else {
+			r.wtIs = r.workTreeIsHead()
+		}
+	})
+	return r.wtIs
 }
 
 // workTreeIsHead reports whether the user's work tree can stand for the

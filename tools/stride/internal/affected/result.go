@@ -41,8 +41,10 @@ type Side struct {
 	Uncommitted bool `json:"uncommitted,omitempty"`
 	// Source says how the digest map was obtained: "cache", "query" (in
 	// the repository's own workspace), "query-scratch" (a copy of the
-	// commit under the cache directory), "derived" (head's query with
-	// base's files: only file contents changed), or "failed".
+	// commit under the cache directory), "derived" (the other side's map
+	// re-hashed: only file contents changed), "query-incremental" and
+	// "query-scratch-incremental" (the other side's map patched with a
+	// query of the changed packages), or "failed".
 	Source string `json:"source"`
 }
 

@@ -35,9 +35,6 @@ type Snapshot struct {
 	// Globals are settings that can change any target: .bazelrc,
 	// .bazelversion, the WORKSPACE outside repository definitions...
 	Globals map[string]string `json:"globals"`
-	// Derived marks a snapshot computed from another commit's query
-	// result (the fast path); it is never cached.
-	Derived bool `json:"-"`
 }
 
 // Node types.

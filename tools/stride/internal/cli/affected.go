@@ -30,7 +30,7 @@ func init() {
 		explain := fs.String("explain", "", "print why `LABEL` is affected, one chain of reasons per line")
 		cacheDir := fs.String("cache-dir", defaultDigestCache(), "`directory` for cached digest maps and scratch workspaces (\"\" disables)")
 		bazelBin := fs.String("bazel", "", "bazel `binary` (default: bazel from PATH)")
-		noFast := fs.Bool("no-fast-path", false, "always query base instead of deriving it from head when only file contents changed")
+		noFast := fs.Bool("no-fast-path", false, "query every side that is not cached in full (no fast path, no incremental maps)")
 		verbose := fs.Bool("v", false, "print progress to stderr")
 		if err := ParseFlags(fs, args); err != nil {
 			return err
