@@ -18,7 +18,7 @@ import (
 // FormatVersion changes whenever digests change meaning. It is part of
 // the cache key, so maps written by an older stride are never compared
 // with new ones.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Snapshot is the digest map of one commit (or of the work tree): every
 // target of `deps(//...)` with the digest of what defines it, every
@@ -393,9 +393,12 @@ func (b *builder) repoDigestOf(repo string) string {
 // attrDigest hashes one attribute, leaving out whether it was set
 // explicitly (a default spelled out changes nothing).
 func (b *builder) attrDigest(a *buildpb.Attribute) string {
-	c := proto.Clone(a).(*buildpb.Attribute)
-	c.ExplicitlySpecified = nil
-	sum := sha256.Sum256(b.marshal(c))
+	// The query result is ours: clear the field for marshalling instead
+	// of cloning every attribute.
+	saved := a.ExplicitlySpecified
+	a.ExplicitlySpecified = nil
+	sum := sha256.Sum256(b.marshal(a))
+	a.ExplicitlySpecified = saved
 	return hex.EncodeToString(sum[:8])
 }
 

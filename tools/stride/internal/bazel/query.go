@@ -31,6 +31,11 @@ var ProtoQueryFlags = []string{
 	// instantiated each rule: used to explain why a target is affected.
 	"--proto:definition_stack",
 	"--proto:instantiation_stack",
+	// Attributes not set in the BUILD file are left out: their values come
+	// from the rule's definition (covered by $rule_implementation_hash or
+	// by the Bazel version) or from package() (compared apart). It halves
+	// the output and makes decoding and digesting ~5x faster.
+	"--noproto:default_values",
 	"--tool_tag=stride",
 }
 
