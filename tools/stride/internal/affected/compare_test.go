@@ -176,6 +176,8 @@ http_archive(name = "a", urls = ["u1"])
 	}{
 		{"repository attributes", "workspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u2\"])\n", true},
 		{"comment", "# hi\nworkspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u1\"])  # pin\n", true},
+		{"comment block and blank lines", "workspace(name = \"x\")\n\n# workspace edit 1\n\n\nhttp_archive(name = \"a\", urls = [\"u1\"])\n# trailing\n", true},
+		{"comment inside a macro", "workspace(name = \"x\")\ndef deps():\n    # note\n\n    http_archive(name = \"a\", urls = [\"u1\"])\n\ndeps()\n", false},
 		{"toolchains", "workspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\nregister_toolchains(\"//tc:all\")\n", false},
 		{"other rule class with the same name", "workspace(name = \"x\")\ngit_repository(name = \"a\")\n", false},
 		{"workspace name", "workspace(name = \"y\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\n", false},
@@ -185,6 +187,11 @@ http_archive(name = "a", urls = ["u1"])
 		if (got == base) != tc.same {
 			t.Errorf("%s: same skeleton = %v, want %v", tc.name, got == base, tc.same)
 		}
+	}
+	macro := workspaceSkeleton(ws("def deps():\n    http_archive(name = \"a\", urls = [\"u1\"])\n    register_toolchains(\"//tc:all\")\n\ndeps()\n"), snapWith())
+	commented := workspaceSkeleton(ws("def deps():\n    # note\n\n    http_archive(name = \"a\", urls = [\"u1\"])\n\n    # more\n    register_toolchains(\"//tc:all\")  # why\n\n\ndeps()\n"), snapWith())
+	if macro != commented {
+		t.Error("comments and blank lines inside a WORKSPACE function changed the skeleton")
 	}
 }
 

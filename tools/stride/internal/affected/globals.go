@@ -145,8 +145,10 @@ func (s *skeleton) file(p, pkg string, data []byte, isWorkspace bool) {
 		c := x.Comment()
 		c.Before, c.Suffix, c.After = nil, nil, nil
 	})
-	f.Comments = bzl.Comments{}
-	s.h.bytes(bzl.Format(f))
+	// Statement by statement, so blank lines between them do not count.
+	for _, st := range f.Stmt {
+		s.h.str(bzl.FormatString(st))
+	}
 	var loads []*bzl.LoadStmt
 	for _, st := range f.Stmt {
 		if l, ok := st.(*bzl.LoadStmt); ok {
@@ -188,6 +190,8 @@ func (s *skeleton) strip(stmts []bzl.Expr) []bzl.Expr {
 	out := stmts[:0]
 	for _, st := range stmts {
 		switch x := st.(type) {
+		case *bzl.CommentBlock:
+			continue
 		case *bzl.CallExpr:
 			if s.isRepoDefinition(x) {
 				continue
