@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -203,4 +204,29 @@ func writeTemp(t *testing.T, files map[string]string) string {
 		}
 	}
 	return d
+}
+
+func TestTestOnlyChange(t *testing.T) {
+	tests := []struct {
+		name, base, head string
+		want             string // flags; "" = not test-only
+	}{
+		{"test_env added", "build --jobs=2", "build --jobs=2\ntest --test_env=A=1", "--test_env"},
+		{"value as next field", "", "test:ci --test_env A=1 --notest_keep_going", "--test_env --test_keep_going"},
+		{"timeout changed", "test --test_timeout=60", "test --test_timeout=120", "--test_timeout"},
+		{"build line", "", "build --test_env=A=1", ""},
+		{"other test flag", "", "test --copt=-O2", ""},
+		{"stray value", "", "test A=1", ""},
+		{"same", "test --test_env=A", "test --test_env=A", ""},
+	}
+	for _, tc := range tests {
+		flags, ok := testOnlyChange(tc.base, tc.head)
+		got := ""
+		if ok {
+			got = strings.Join(flags, " ")
+		}
+		if got != tc.want {
+			t.Errorf("%s: testOnlyChange = %q, want %q", tc.name, got, tc.want)
+		}
+	}
 }

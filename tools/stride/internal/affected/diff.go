@@ -25,6 +25,7 @@ const (
 	KindExternal       = "external_repository_changed" // subject: the repository name
 	KindDependsOn      = "depends_on"                  // subject: the affected dependency's label
 	KindDefinition     = "definition_changed"          // subject: the target (inputs or outputs changed)
+	KindTestFlags      = "test_flags_changed"          // subject: ".bazelrc"; test targets only
 )
 
 // Reason says why a target is affected.
@@ -83,6 +84,9 @@ type comparison struct {
 	extRoots map[string]map[string]bool
 	extOther map[string]bool
 	global   []Reason
+	// testOnly: a settings change that affects every test target and
+	// nothing else (test-only .bazelrc flags).
+	testOnly []Reason
 }
 
 // compare computes the affected nodes of head against base. A nil base
@@ -179,6 +183,13 @@ func compare(base, head *Snapshot, baseFS, headFS *fileSet, baseErr error) *comp
 		}
 		c.reasons[name] = dedupe(rs)
 	}
+	if len(c.testOnly) > 0 {
+		for _, name := range order {
+			if n := head.Nodes[name]; n.Type == typeRule && isTest(n.Class) {
+				c.reasons[name] = dedupe(append(c.reasons[name], c.testOnly...))
+			}
+		}
+	}
 	// A changed toolchain or platform changes targets through toolchain
 	// resolution, which the query graph does not show.
 	for _, name := range order {
@@ -243,6 +254,15 @@ func (c *comparison) globals() {
 	for _, k := range sorted {
 		if c.base.Globals[k] == c.head.Globals[k] {
 			continue
+		}
+		if k == globalBazelrc && c.baseFS != nil && c.headFS != nil {
+			b := bazelrcText(c.baseFS, ".bazelrc", map[string]bool{}, 0)
+			h := bazelrcText(c.headFS, ".bazelrc", map[string]bool{}, 0)
+			if flags, ok := testOnlyChange(b, h); ok {
+				list := strings.Join(flags, " ")
+				c.testOnly = append(c.testOnly, reason(KindTestFlags, k, ".bazelrc changed test-only flags (%s): every test is affected", list))
+				continue
+			}
 		}
 		var text string
 		switch k {

@@ -239,3 +239,62 @@ func (s *skeleton) isRepoDefinition(c *bzl.CallExpr) bool {
 	}
 	return false
 }
+
+// testOnlyFlags only change how tests run (the test actions' environment,
+// arguments, timeouts, retries, strategy) or which tests run: a change to
+// them in lines for the `test` command affects test targets only.
+var testOnlyFlags = map[string]bool{
+	"test_env": true, "test_arg": true, "test_timeout": true, "flaky_test_attempts": true,
+	"runs_per_test": true, "test_output": true, "test_summary": true, "test_verbose_timeout_warnings": true,
+	"test_keep_going": true, "test_strategy": true, "test_sharding_strategy": true, "local_test_jobs": true,
+	"test_tag_filters": true, "test_size_filters": true, "test_timeout_filters": true, "test_lang_filters": true,
+	"cache_test_results": true, "build_tests_only": true, "test_filter": true, "runs_per_test_detects_flakes": true,
+}
+
+// testOnlyChange reports whether two normalized .bazelrc texts differ
+// only in lines for the test command (`test` or `test:CONFIG`) that set
+// testOnlyFlags, and returns those flags.
+func testOnlyChange(base, head string) ([]string, bool) {
+	count := map[string]int{}
+	for _, l := range strings.Split(base, "\n") {
+		count[l]++
+	}
+	for _, l := range strings.Split(head, "\n") {
+		count[l]--
+	}
+	seen := map[string]bool{}
+	var flags []string
+	for l, n := range count {
+		if n == 0 || l == "" {
+			continue
+		}
+		fields := strings.Fields(l)
+		if len(fields) < 2 || (fields[0] != "test" && !strings.HasPrefix(fields[0], "test:")) {
+			return nil, false
+		}
+		prevOK := false
+		for _, f := range fields[1:] {
+			if !strings.HasPrefix(f, "-") {
+				// The value of the flag before it (--test_env FOO=1).
+				if !prevOK {
+					return nil, false
+				}
+				continue
+			}
+			name := strings.TrimLeft(f, "-")
+			if i := strings.Index(name, "="); i >= 0 {
+				name = name[:i]
+			}
+			if !testOnlyFlags[name] && !(strings.HasPrefix(name, "no") && testOnlyFlags[name[2:]]) {
+				return nil, false
+			}
+			prevOK = true
+			if !seen[name] {
+				seen[name] = true
+				flags = append(flags, "--"+strings.TrimPrefix(name, "no"))
+			}
+		}
+	}
+	sort.Strings(flags)
+	return flags, len(flags) > 0
+}

@@ -122,6 +122,7 @@ func TestWorkspaceChanges(t *testing.T) {
 	c19 := commit("package()", map[string]string{"other/BUILD": `package(default_testonly = True)` + "\n" + mustRead(w, "other/BUILD")})
 	c20 := commit("bazelrc", map[string]string{".bazelrc": "build --nosandbox_debug\nbuild --jobs=2\n"})
 	c21 := commit("bazelrc comment", map[string]string{".bazelrc": "# jobs\nbuild --nosandbox_debug\n\nbuild   --jobs=2\n"})
+	c22 := commit("bazelrc test flags", map[string]string{".bazelrc": "# jobs\nbuild --nosandbox_debug\n\nbuild   --jobs=2\ntest --test_env=SYNTH=1 --test_output errors\n"})
 
 	lib := []string{"//app:t", "//lib:lib"}
 	w.runCases([]affectedCase{
@@ -163,6 +164,8 @@ func TestWorkspaceChanges(t *testing.T) {
 			reasons: map[string][]string{"//other:o": {"package() changed: other/BUILD"}}},
 		{name: "bazelrc", base: c19, head: c20, everything: true},
 		{name: "bazelrc comment and spacing", base: c20, head: c21},
+		{name: "bazelrc test-only flags", base: c21, head: c22, want: []string{"//app:t"},
+			reasons: map[string][]string{"//app:t": {".bazelrc changed test-only flags (--test_env --test_output): every test is affected"}}},
 		{name: "range", base: c0, head: c2, want: []string{"//app:t", "//lib:gen", "//lib:lib", "//lib:m", "//lib:m_gen"}},
 	})
 }
