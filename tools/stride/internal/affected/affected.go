@@ -258,6 +258,28 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 	headKey := cacheKey(r.headHash.String(), version, flags)
 	baseKey := cacheKey(r.baseHash.String(), version, flags)
 
+	// With base's map on disk and head's not, head will be patched from
+	// base: start the query of head's changed packages now, while base's
+	// map is read.
+	var pre chan prefetch
+	if !r.opts.NoFastPath && !r.opts.Uncommitted && !r.cache.has(headKey) && r.cache.has(baseKey) {
+		if dirty, ok := dirtyPackages(changes, r.baseFS, r.headFS, nil); ok {
+			if expr := packagesQuery(dirty, r.headFS); expr != "" && r.headInWorkTree() {
+				pre = make(chan prefetch, 1)
+				go func() {
+					r.logf("querying head's %d changed packages in %s", len(dirty), r.root)
+					qr, err := r.bazelAt(r.root).QueryProto(ctx, expr)
+					pre <- prefetch{expr: expr, qr: qr, err: err}
+				}()
+			}
+		}
+	}
+	preUsed := false
+	defer func() {
+		if pre != nil && !preUsed {
+			<-pre // no Bazel command outlives Compute
+		}
+	}()
 	var head, base *Snapshot
 	if !r.opts.Uncommitted {
 		if head = r.cache.get(headKey); head != nil {
@@ -294,7 +316,16 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		// Head from base's snapshot when the change allows it.
 		if !r.opts.NoFastPath {
 			t := time.Now()
-			snap, src, err := r.patchFrom(ctx, base, changes, r.headFS, r.headHash.String(), true)
+			var snap *Snapshot
+			var src string
+			var err error
+			if pre != nil {
+				preUsed = true
+				snap, src, err = r.patchPrefetched(base, changes, <-pre)
+			}
+			if snap == nil && err == nil {
+				snap, src, err = r.patchFrom(ctx, base, changes, r.headFS, r.headHash.String(), true)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -424,6 +455,34 @@ func (r *run) patchFrom(ctx context.Context, from *Snapshot, changes *changeSet,
 }
 
 var errGaveUp = errors.New("incremental snapshot gave up")
+
+// prefetch is a query of head's changed packages started early.
+type prefetch struct {
+	expr string
+	qr   *buildpb.QueryResult
+	err  error
+}
+
+// patchPrefetched is patchFrom (base to head) with head's changed
+// packages already queried in the work tree. It returns nil (and no
+// error) when that query cannot be used: it failed, the change touches
+// what repositories read, or it saw untracked files.
+func (r *run) patchPrefetched(base *Snapshot, changes *changeSet, p prefetch) (*Snapshot, string, error) {
+	if p.err != nil {
+		r.logf("querying head's changed packages failed: %v", p.err)
+		return nil, "", nil
+	}
+	dirty, ok := dirtyPackages(changes, r.baseFS, r.headFS, base)
+	if !ok || packagesQuery(dirty, r.headFS) != p.expr {
+		return nil, "", nil
+	}
+	snap, untracked, ok, err := patchSnapshot(base, dirty, p.qr, r.headFS, r.headHash.String(), r.root, r.root)
+	if err != nil || !ok || len(untracked) > 0 {
+		return nil, "", err
+	}
+	r.logf("head: queried the %d changed packages, the rest from base's digest map", len(dirty))
+	return snap, "query-incremental", nil
+}
 
 func side(head bool) string {
 	if head {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -228,5 +229,33 @@ func TestTestOnlyChange(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: testOnlyChange = %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestCacheRoundTrip(t *testing.T) {
+	s := &Snapshot{
+		Format: FormatVersion, Commit: "c0ffee", Workspace: "ws",
+		Nodes: map[string]*Node{
+			"//a:a":     {Type: typeRule, Class: "go_library", Digest: "d1", Attrs: map[string]string{"srcs": "x", "deps": "y"}, Deps: []string{"//a:a.go", "@r//b:b", "//missing:m"}, Macros: []string{"m.bzl"}, Def: "rules.bzl"},
+			"//a:a.go":  {Type: typeSource, Digest: "d2", Path: "a/a.go", Vis: "v"},
+			"@r//b:b":   {Type: typeRule, Class: "go_library", Digest: "d3", Repo: "r"},
+			"//a:a_gen": {Type: typeGenerated, Digest: "d4", Deps: []string{"//a:a"}},
+		},
+		Repos:   map[string]*Repo{"r": {Class: "go_repository", Digest: "rd", Files: []string{"BUILD.r"}}},
+		Globals: map[string]string{".bazelrc": "g"},
+	}
+	c := &cache{dir: t.TempDir()}
+	if err := c.put("k", s); err != nil {
+		t.Fatal(err)
+	}
+	got := c.get("k")
+	if !reflect.DeepEqual(got, s) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
+	}
+	if err := os.WriteFile(c.path("k"), []byte("not gzip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c.get("k") != nil {
+		t.Error("a corrupt entry was not treated as missing")
 	}
 }

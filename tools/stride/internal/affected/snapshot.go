@@ -18,7 +18,7 @@ import (
 // FormatVersion changes whenever digests change meaning. It is part of
 // the cache key, so maps written by an older stride are never compared
 // with new ones.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // Snapshot is the digest map of one commit (or of the work tree): every
 // target of `deps(//...)` with the digest of what defines it, every
