@@ -101,7 +101,7 @@ func Check(ctx context.Context, repoDir, base, head string, opts Options) (*Resu
 		}
 	}
 	if opts.enabled(RuleGeneratedDrift) {
-		found, skip, err := checkGazelle(ctx, repo, headH, changed, &opts)
+		found, skip, err := checkGazelle(ctx, repo, baseH, headH, changed, &opts)
 		if err != nil {
 			return nil, err
 		}

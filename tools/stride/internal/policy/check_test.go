@@ -312,6 +312,32 @@ func TestGazelle(t *testing.T) {
 			t.Errorf("skipped = %+v", res.Skipped)
 		}
 	})
+	t.Run("Go headers", func(t *testing.T) {
+		// A change Gazelle cannot see skips the command; one it can runs it.
+		const file = "package a\n\nimport \"fmt\"\n\nfunc F() { fmt.Println(1) }\n"
+		tests := []struct {
+			name, edit string
+			runs       bool
+		}{
+			{"body", "package a\n\nimport \"fmt\"\n\n// F prints.\nfunc F() { fmt.Println(2) }\n\nvar x int\n", false},
+			{"import", "package a\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc F() { fmt.Println(os.Args) }\n", true},
+			{"build constraint", "//go:build linux\n\npackage a\n\nimport \"fmt\"\n\nfunc F() { fmt.Println(1) }\n", true},
+			{"embed", "package a\n\nimport (\n\t_ \"embed\"\n\t\"fmt\"\n)\n\n//go:embed x.txt\nvar s string\n\nfunc F() { fmt.Println(s) }\n", true},
+			{"package name", "package b\n\nimport \"fmt\"\n\nfunc F() { fmt.Println(1) }\n", true},
+			{"syntax error", "package a\n\nimport \"fmt\n", true},
+		}
+		for _, tc := range tests {
+			r, _ := newRepo(t)
+			base := r.Commit("Add b.go", map[string]string{"go/b.go": file})
+			r.Commit("Edit b.go", map[string]string{"go/b.go": tc.edit})
+			ran := filepath.Join(t.TempDir(), "ran")
+			res := check(t, r, base, policy.Options{GazelleCommand: script(t, "touch "+ran+"\n")})
+			_, err := os.Stat(ran)
+			if got := err == nil; got != tc.runs {
+				t.Errorf("%s: Gazelle ran = %v, want %v; skipped %+v", tc.name, got, tc.runs, res.Skipped)
+			}
+		}
+	})
 	t.Run("--no-gazelle", func(t *testing.T) {
 		r, base := newRepo(t)
 		r.Commit("Add b.go", goChange)

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -34,9 +36,12 @@ func gazelleInputs(changed map[string]bool) bool {
 // checkGazelle runs the Gazelle diff command in the work tree when the
 // change touched its inputs and the work tree has head checked out. It
 // returns the findings, or a reason the rule was skipped.
-func checkGazelle(ctx context.Context, repo *gitrepo.Repo, head plumbing.Hash, changed map[string]bool, o *Options) ([]Finding, string, error) {
+func checkGazelle(ctx context.Context, repo *gitrepo.Repo, base, head plumbing.Hash, changed map[string]bool, o *Options) ([]Finding, string, error) {
 	if !gazelleInputs(changed) {
 		return nil, "no Go, BUILD, Starlark or module files changed", nil
+	}
+	if !base.IsZero() && goBodiesOnly(repo, base, head, changed) {
+		return nil, "only Go function bodies and declarations changed (package clauses, imports, build constraints and //go:embed lines are the same), which Gazelle does not read", nil
 	}
 	root := repo.Root()
 	if root == "" {
@@ -145,4 +150,60 @@ func tail(s string, n int) string {
 		lines = append([]string{"..."}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// goBodiesOnly reports whether every changed path is a Go file present at
+// both base and head whose Gazelle-visible header is the same: package
+// name, imports, build constraints and //go:embed patterns. Gazelle's
+// output depends on nothing else in a Go file, so such a change cannot
+// make BUILD files drift (if base had none).
+func goBodiesOnly(repo *gitrepo.Repo, base, head plumbing.Hash, changed map[string]bool) bool {
+	for p := range changed {
+		if !strings.HasSuffix(p, ".go") {
+			return false
+		}
+		b, err := repo.ReadFileAt(base, p)
+		if err != nil {
+			return false
+		}
+		h, err := repo.ReadFileAt(head, p)
+		if err != nil {
+			return false
+		}
+		bh, ok := goHeader(p, b)
+		if !ok {
+			return false
+		}
+		hh, ok := goHeader(p, h)
+		if !ok || bh != hh {
+			return false
+		}
+	}
+	return true
+}
+
+// goHeader is what Gazelle reads from a Go file: the package name, the
+// imports (with their names), build constraint lines and //go:embed
+// directives. ok is false when the file does not parse.
+func goHeader(name string, src []byte) (string, bool) {
+	f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly|parser.ParseComments)
+	if err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "package %s\n", f.Name.Name)
+	for _, imp := range f.Imports {
+		n := ""
+		if imp.Name != nil {
+			n = imp.Name.Name
+		}
+		fmt.Fprintf(&b, "import %s %s\n", n, imp.Path.Value)
+	}
+	for _, l := range strings.Split(string(src), "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "//go:build") || strings.HasPrefix(t, "// +build") || strings.HasPrefix(t, "//go:embed") {
+			fmt.Fprintf(&b, "%s\n", t)
+		}
+	}
+	return b.String(), true
 }
