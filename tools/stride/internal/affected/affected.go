@@ -236,6 +236,7 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		Head:   Side{Rev: r.headRev, Commit: r.headHash.String(), Uncommitted: r.opts.Uncommitted},
 	}
 	changes := diffFiles(r.baseFS, r.headFS)
+	changes.markTestOnlyRC(r.baseFS, r.headFS)
 	r.logf("base %s, head %s: %d files changed", short(r.baseHash), short(r.headHash), len(changes.changed))
 	if len(changes.changed) == 0 && !r.opts.Uncommitted && r.baseHash == r.headHash {
 		// Nothing to compare: same commit.
@@ -721,6 +722,9 @@ func graphFile(p string) bool {
 func contentOnly(cs *changeSet, baseFS, headFS *fileSet) bool {
 	for p, st := range cs.changed {
 		if graphFile(p) {
+			if cs.settingsOnly(p) && st == "modified" {
+				continue
+			}
 			return false
 		}
 		switch st {

@@ -45,6 +45,33 @@ type changeSet struct {
 	changed map[string]string // "added", "deleted", "modified"
 	// renamed maps a new path to the old path of an exact rename.
 	renamed map[string]string
+	// testOnlyRC: the changed .bazelrc files change test-only flags and
+	// nothing else, which cannot change a query's result (see
+	// markTestOnlyRC).
+	testOnlyRC bool
+}
+
+// markTestOnlyRC sets cs.testOnlyRC when .bazelrc files changed and the
+// expanded .bazelrc differs only in test-only flags (testOnlyChange).
+func (cs *changeSet) markTestOnlyRC(baseFS, headFS *fileSet) {
+	found := false
+	for p := range cs.changed {
+		if strings.HasSuffix(p, ".bazelrc") {
+			found = true
+		}
+	}
+	if !found {
+		return
+	}
+	b := bazelrcText(baseFS, ".bazelrc", map[string]bool{}, 0)
+	h := bazelrcText(headFS, ".bazelrc", map[string]bool{}, 0)
+	_, cs.testOnlyRC = testOnlyChange(b, h)
+}
+
+// settingsOnly reports whether a change to p, a graph file, leaves every
+// query result as it was: a .bazelrc whose change is test flags only.
+func (cs *changeSet) settingsOnly(p string) bool {
+	return cs.testOnlyRC && strings.HasSuffix(p, ".bazelrc")
 }
 
 func diffFiles(base, head *fileSet) *changeSet {

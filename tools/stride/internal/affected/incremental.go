@@ -49,6 +49,9 @@ func dirtyPackages(cs *changeSet, baseFS, headFS *fileSet, snap *Snapshot) ([]st
 	for p, st := range cs.changed {
 		isBuild := isBuildFile(p)
 		if graphFile(p) && !isBuild {
+			if cs.settingsOnly(p) && st == "modified" {
+				continue
+			}
 			return nil, false
 		}
 		if st == "modified" {
