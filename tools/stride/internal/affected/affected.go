@@ -545,7 +545,15 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 		r.logf("added files are targets; querying base")
 		base, baseErr = r.fullBase(ctx, res, putBase)
 	case fast:
-		snap, _, err := buildSnapshot(headRes, r.baseFS, r.baseHash.String(), headRoot, "")
+		// Only contents changed: base's map is head's with base's file
+		// digests; re-digesting the query result is needed only when a
+		// repository definition reads a changed file.
+		var snap *Snapshot
+		if repoCheck(changes, head) {
+			snap, _, _, err = patchSnapshot(head, nil, nil, r.baseFS, r.baseHash.String(), "", "")
+		} else {
+			snap, _, err = buildSnapshot(headRes, r.baseFS, r.baseHash.String(), headRoot, "")
+		}
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -605,6 +613,7 @@ func (r *run) queryHeadWith(ctx context.Context, expr string, build snapshotFunc
 		if err != nil {
 			return nil, nil, "", "", inputErr(fmt.Errorf("query head: %w", err))
 		}
+		r.logf("head's query returned %d targets", len(qr.Target))
 		checkDisk := r.root
 		if r.opts.Uncommitted {
 			checkDisk = ""
