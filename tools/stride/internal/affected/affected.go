@@ -142,6 +142,9 @@ type run struct {
 
 	start time.Time
 	mu    sync.Mutex
+	// bzlChanged: a .bzl file differs, so head's full query asks for
+	// macro and rule-definition stacks to explain it.
+	bzlChanged bool
 
 	// wtCh delivers workTreeIsHead's answer, computed while the trees
 	// are read; headInWorkTree keeps it in wtIs.
@@ -237,6 +240,11 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 	}
 	changes := diffFiles(r.baseFS, r.headFS)
 	changes.markTestOnlyRC(r.baseFS, r.headFS)
+	for p := range changes.changed {
+		if strings.HasSuffix(p, ".bzl") {
+			r.bzlChanged = true
+		}
+	}
 	r.logf("base %s, head %s: %d files changed", short(r.baseHash), short(r.headHash), len(changes.changed))
 	if len(changes.changed) == 0 && !r.opts.Uncommitted && r.baseHash == r.headHash {
 		// Nothing to compare: same commit.
@@ -596,9 +604,15 @@ func (r *run) queryHead(ctx context.Context) (*buildpb.QueryResult, *Snapshot, s
 	if r.opts.Uncommitted {
 		commit = ""
 	}
+	// Macro and rule-definition files (the stack flags) only explain a
+	// .bzl change; without one they would cost a third more output.
+	var extra []string
+	if r.bzlChanged {
+		extra = bazel.StackFlags
+	}
 	return r.queryHeadWith(ctx, QueryExpr, func(qr *buildpb.QueryResult, root, checkDisk string) (*Snapshot, []string, error) {
 		return buildSnapshot(qr, r.headFS, commit, root, checkDisk)
-	})
+	}, extra...)
 }
 
 // snapshotFunc turns a query result (run in root) into a snapshot,
@@ -606,10 +620,10 @@ func (r *run) queryHead(ctx context.Context) (*buildpb.QueryResult, *Snapshot, s
 type snapshotFunc func(qr *buildpb.QueryResult, root, checkDisk string) (*Snapshot, []string, error)
 
 // queryHeadWith runs expr at head (see queryHead) and builds its snapshot.
-func (r *run) queryHeadWith(ctx context.Context, expr string, build snapshotFunc) (*buildpb.QueryResult, *Snapshot, string, string, error) {
+func (r *run) queryHeadWith(ctx context.Context, expr string, build snapshotFunc, extra ...string) (*buildpb.QueryResult, *Snapshot, string, string, error) {
 	if r.opts.Uncommitted || r.headInWorkTree() {
 		r.logf("querying head in %s", r.root)
-		qr, err := r.bazelAt(r.root).QueryProto(ctx, expr)
+		qr, err := r.bazelAt(r.root).QueryProto(ctx, expr, extra...)
 		if err != nil {
 			return nil, nil, "", "", inputErr(fmt.Errorf("query head: %w", err))
 		}
@@ -637,7 +651,7 @@ func (r *run) queryHeadWith(ctx context.Context, expr string, build snapshotFunc
 	defer s.Close()
 	r.logf("querying head in %s", s.Src())
 	b := r.bazelAt(s.Src(), "--output_base="+s.OutputBase(), fmt.Sprintf("--max_idle_secs=%d", r.opts.ScratchIdleSecs))
-	qr, err := b.QueryProto(ctx, expr)
+	qr, err := b.QueryProto(ctx, expr, extra...)
 	if err != nil {
 		return nil, nil, "", "", inputErr(fmt.Errorf("query head: %w", err))
 	}

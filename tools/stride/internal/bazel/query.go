@@ -27,10 +27,6 @@ var ProtoQueryFlags = []string{
 	// Locations are absolute paths and line numbers: they differ between
 	// checkouts and move when an unrelated rule above is edited.
 	"--proto:locations=false",
-	// Which .bzl files defined the rule class and which macros
-	// instantiated each rule: used to explain why a target is affected.
-	"--proto:definition_stack",
-	"--proto:instantiation_stack",
 	// Attributes not set in the BUILD file are left out: their values come
 	// from the rule's definition (covered by $rule_implementation_hash or
 	// by the Bazel version) or from package() (compared apart). It halves
@@ -38,6 +34,12 @@ var ProtoQueryFlags = []string{
 	"--noproto:default_values",
 	"--tool_tag=stride",
 }
+
+// StackFlags add to a proto query which .bzl files defined each rule's
+// class and which macros instantiated it. They make the output a third
+// larger and slower; callers ask for them only when they explain a .bzl
+// change with them. They do not change any other field.
+var StackFlags = []string{"--proto:definition_stack", "--proto:instantiation_stack"}
 
 // QueryProto runs `bazel query EXPR` with ProtoQueryFlags (plus extra) and
 // decodes the result. A Bazel failure gives an *Error carrying stderr.
