@@ -193,6 +193,11 @@ func (r *run) resolve() error {
 		r.baseRev = "merge-base(" + def + ", " + r.headRev + ")"
 		r.baseHash = mb
 	}
+	return nil
+}
+
+// readTrees reads both sides' files.
+func (r *run) readTrees() error {
 	// Both trees at once (git ls-tree processes), and whether the work
 	// tree holds head (git status), which a query at head needs to know.
 	if !r.opts.Uncommitted {
@@ -238,6 +243,42 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		Base:   Side{Rev: r.baseRev, Commit: r.baseHash.String()},
 		Head:   Side{Rev: r.headRev, Commit: r.headHash.String(), Uncommitted: r.opts.Uncommitted},
 	}
+	versionFile := ""
+	if r.opts.CacheDir != "" {
+		versionFile = filepath.Join(r.opts.CacheDir, "bazel-versions.json")
+	}
+	version, err := r.bazelAt(r.root).CachedVersionKey(ctx, versionFile)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	r.version = version
+	r.logf("bazel: %s", version)
+	flags := append(append([]string{}, bazel.ProtoQueryFlags...), QueryExpr)
+	headKey := cacheKey(r.headHash.String(), version, flags)
+	baseKey := cacheKey(r.baseHash.String(), version, flags)
+
+	// Neither map on disk: head needs a full query whatever changed.
+	// Start it in the work tree now, while the trees are read; it is
+	// used if the work tree holds head and no .bzl file changed (which
+	// wants the stack flags).
+	var fullPre chan prefetch
+	if !r.opts.Uncommitted && r.baseHash != r.headHash && !r.cache.has(headKey) && !r.cache.has(baseKey) {
+		fullPre = make(chan prefetch, 1)
+		go func() {
+			qr, err := r.bazelAt(r.root).QueryProto(ctx, QueryExpr)
+			fullPre <- prefetch{expr: QueryExpr, qr: qr, err: err}
+		}()
+		r.logf("querying head in %s (started before reading the trees)", r.root)
+	}
+	fullPreUsed := false
+	defer func() {
+		if fullPre != nil && !fullPreUsed {
+			<-fullPre // no Bazel command outlives Compute
+		}
+	}()
+	if err := r.readTrees(); err != nil {
+		return nil, err
+	}
 	changes := diffFiles(r.baseFS, r.headFS)
 	changes.markTestOnlyRC(r.baseFS, r.headFS)
 	for p := range changes.changed {
@@ -253,19 +294,6 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		res.fill(&comparison{base: empty, head: empty, files: changes, reasons: map[string][]Reason{}})
 		return res, nil
 	}
-	versionFile := ""
-	if r.opts.CacheDir != "" {
-		versionFile = filepath.Join(r.opts.CacheDir, "bazel-versions.json")
-	}
-	version, err := r.bazelAt(r.root).CachedVersionKey(ctx, versionFile)
-	if err != nil {
-		return nil, inputErr(err)
-	}
-	r.version = version
-	r.logf("bazel: %s", version)
-	flags := append(append([]string{}, bazel.ProtoQueryFlags...), QueryExpr)
-	headKey := cacheKey(r.headHash.String(), version, flags)
-	baseKey := cacheKey(r.baseHash.String(), version, flags)
 
 	// With base's map on disk and head's not, head will be patched from
 	// base: start the query of head's changed packages now, while base's
@@ -372,7 +400,8 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		res.Stats.BaseMS = time.Since(t).Milliseconds()
 	default:
 		var err error
-		head, base, baseErr, err = r.computeBoth(ctx, res, changes, putHead, putBase)
+		fullPreUsed = fullPre != nil
+		head, base, baseErr, err = r.computeBoth(ctx, res, changes, putHead, putBase, fullPre)
 		if err != nil {
 			return nil, err
 		}
@@ -465,6 +494,26 @@ func (r *run) patchFrom(ctx context.Context, from *Snapshot, changes *changeSet,
 
 var errGaveUp = errors.New("incremental snapshot gave up")
 
+// useFullPrefetch returns head's snapshot from the full query started
+// before the trees were read, or a nil snapshot when it cannot stand for
+// head (it failed, a .bzl changed, the work tree does not hold head or
+// holds files head lacks that the query saw).
+func (r *run) useFullPrefetch(pre chan prefetch) (*buildpb.QueryResult, *Snapshot, string, string, error) {
+	if pre == nil {
+		return nil, nil, "", "", nil
+	}
+	p := <-pre
+	if p.err != nil || r.bzlChanged || !r.headInWorkTree() {
+		return nil, nil, "", "", nil
+	}
+	r.logf("head's query returned %d targets", len(p.qr.Target))
+	snap, untracked, err := buildSnapshot(p.qr, r.headFS, r.headHash.String(), r.root, r.root)
+	if err != nil || len(untracked) > 0 {
+		return nil, nil, "", "", err
+	}
+	return p.qr, snap, r.root, "query", nil
+}
+
 // prefetch is a query of head's changed packages started early.
 type prefetch struct {
 	expr string
@@ -505,7 +554,7 @@ func side(head bool) string {
 // a target), or patched from it with base's changed packages queried in
 // the scratch copy (in parallel with head's query), or else queried in
 // full.
-func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, putHead, putBase func(*Snapshot)) (head, base *Snapshot, baseErr, err error) {
+func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, putHead, putBase func(*Snapshot), fullPre chan prefetch) (head, base *Snapshot, baseErr, err error) {
 	fast := !r.opts.NoFastPath && contentOnly(changes, r.baseFS, r.headFS)
 	var dirty []string
 	incremental := false
@@ -518,7 +567,10 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		t := time.Now()
-		qr, snap, root, src, err := r.queryHead(gctx)
+		qr, snap, root, src, err := r.useFullPrefetch(fullPre)
+		if snap == nil {
+			qr, snap, root, src, err = r.queryHead(gctx)
+		}
 		if err != nil {
 			return err
 		}

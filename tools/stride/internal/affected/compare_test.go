@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -258,4 +259,54 @@ func TestCacheRoundTrip(t *testing.T) {
 	if c.get("k") != nil {
 		t.Error("a corrupt entry was not treated as missing")
 	}
+}
+
+// TestBuildSnapshotParallel checks that a graph large enough to be
+// digested on two goroutines gives the same snapshot as digesting it on
+// one (run with -race to check the sharing).
+func TestBuildSnapshotParallel(t *testing.T) {
+	var targets []*buildpb.Target
+	entries := map[string]gitrepo.TreeEntry{}
+	for i := 0; i < 2500; i++ {
+		pkg := "p" + strconv.Itoa(i)
+		src := pkg + "/a.go"
+		entries[src] = gitrepo.TreeEntry{Hash: plumbing.NewHash(strconv.Itoa(1000 + i)), Mode: filemode.Regular}
+		entries[pkg+"/data/x.txt"] = gitrepo.TreeEntry{Hash: plumbing.NewHash("7"), Mode: filemode.Regular}
+		deps := []string{"//" + pkg + ":a.go", "//" + pkg + ":data"}
+		if i > 0 {
+			deps = append(deps, "//p"+strconv.Itoa(i-1)+":lib")
+		}
+		targets = append(targets,
+			&buildpb.Target{Type: buildpb.Target_RULE.Enum(), Rule: &buildpb.Rule{
+				Name: proto.String("//" + pkg + ":lib"), RuleClass: proto.String("go_library"), RuleInput: deps,
+				Attribute: []*buildpb.Attribute{{Name: proto.String("importpath"), Type: buildpb.Attribute_STRING.Enum(), StringValue: proto.String(pkg)}},
+			}},
+			&buildpb.Target{Type: buildpb.Target_SOURCE_FILE.Enum(), SourceFile: &buildpb.SourceFile{Name: proto.String("//" + pkg + ":a.go")}},
+			&buildpb.Target{Type: buildpb.Target_SOURCE_FILE.Enum(), SourceFile: &buildpb.SourceFile{Name: proto.String("//" + pkg + ":data")}})
+	}
+	res := &buildpb.QueryResult{Target: targets}
+	par, _, err := buildSnapshot(res, &fileSet{entries: entries}, "c", "/ws", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, _, err := buildSnapshot(&buildpb.QueryResult{Target: targets[:3]}, &fileSet{entries: entries}, "c", "/ws", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(par.Nodes) != 7500 {
+		t.Fatalf("%d nodes, want 7500", len(par.Nodes))
+	}
+	for name, n := range seq.Nodes {
+		if !reflect.DeepEqual(par.Nodes[name], n) {
+			t.Errorf("%s: parallel %+v, sequential %+v", name, par.Nodes[name], n)
+		}
+	}
+	if d := par.Nodes["//p7:data"].Digest; d == par.Nodes["//p7:a.go"].Digest || !strings.HasPrefix(entriesDigest(t, entries, "p7/data"), "dir:") {
+		t.Errorf("directory source not digested as a directory: %s", d)
+	}
+}
+
+func entriesDigest(t *testing.T, entries map[string]gitrepo.TreeEntry, p string) string {
+	t.Helper()
+	return (&fileSet{entries: entries}).digest(p)
 }

@@ -227,13 +227,7 @@ func entryDigest(e gitrepo.TreeEntry) string {
 // dirDigest hashes every file under directory p, or returns "" when p is
 // not a directory of the tree.
 func (f *fileSet) dirDigest(p string, depth int) string {
-	if f.sorted == nil {
-		f.sorted = make([]string, 0, len(f.entries))
-		for k := range f.entries {
-			f.sorted = append(f.sorted, k)
-		}
-		sort.Strings(f.sorted)
-	}
+	f.index()
 	prefix := p + "/"
 	if p == "" || p == "." {
 		prefix = ""
@@ -259,4 +253,15 @@ func (f *fileSet) isDir(p string) bool { return f.dirDigest(p, 0) != "" }
 func (f *fileSet) exists(p string) bool {
 	_, ok := f.entries[p]
 	return ok
+}
+
+// index builds the sorted path list dirDigest searches, once.
+func (f *fileSet) index() {
+	if f.sorted == nil {
+		f.sorted = make([]string, 0, len(f.entries))
+		for k := range f.entries {
+			f.sorted = append(f.sorted, k)
+		}
+		sort.Strings(f.sorted)
+	}
 }

@@ -186,13 +186,55 @@ func buildSnapshot(res *buildpb.QueryResult, files *fileSet, commit, root, check
 	if b.snap.Workspace != "" {
 		delete(b.snap.Repos, b.snap.Workspace)
 	}
-	for _, t := range res.Target {
-		if err := b.addTarget(t); err != nil {
-			return nil, nil, err
-		}
+	if err := b.addTargets(res.Target); err != nil {
+		return nil, nil, err
 	}
 	b.snap.Globals = computeGlobals(files, b.snap)
 	return b.snap, b.untracked, nil
+}
+
+// addTargets adds the targets, on two goroutines for large graphs (the
+// digests are independent; repositories are already digested).
+func (b *builder) addTargets(targets []*buildpb.Target) error {
+	if len(targets) < 4000 {
+		for _, t := range targets {
+			if err := b.addTarget(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b.files.index() // built lazily otherwise, which would race
+	half := len(targets) / 2
+	other := &builder{files: b.files, root: b.root, checkDisk: b.checkDisk,
+		snap: &Snapshot{Workspace: b.snap.Workspace, Repos: b.snap.Repos, Nodes: make(map[string]*Node, half+1)}}
+	errc := make(chan error, 1)
+	go func() {
+		for _, t := range targets[half:] {
+			if err := other.addTarget(t); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	var err error
+	for _, t := range targets[:half] {
+		if err = b.addTarget(t); err != nil {
+			break
+		}
+	}
+	if oerr := <-errc; err == nil {
+		err = oerr
+	}
+	if err != nil {
+		return err
+	}
+	for k, n := range other.snap.Nodes {
+		b.snap.Nodes[k] = n
+	}
+	b.untracked = append(b.untracked, other.untracked...)
+	return nil
 }
 
 // canonical maps a label string to the form nodes are keyed by: the main

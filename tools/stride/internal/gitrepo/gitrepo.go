@@ -53,6 +53,10 @@ type Repo struct {
 	storage  *filesystem.Storage // closed by Close
 	workTree string              // absolute work tree root; "" for a bare repository
 
+	// objMu serializes blob reads (ReadBlob, Export), which callers make
+	// from several goroutines.
+	objMu sync.Mutex
+
 	shallowOnce sync.Once
 	shallow     map[plumbing.Hash]bool
 	shallowErr  error

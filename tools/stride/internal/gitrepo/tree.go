@@ -166,6 +166,9 @@ func (r *Repo) writeEntry(dir, p string, e TreeEntry) error {
 }
 
 func (r *Repo) blobBytes(h plumbing.Hash) ([]byte, error) {
+	// go-git's pack readers share file descriptors: one read at a time.
+	r.objMu.Lock()
+	defer r.objMu.Unlock()
 	b, err := r.git.BlobObject(h)
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", h, err)
