@@ -25,6 +25,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
 
 // Defaults.
@@ -118,7 +120,7 @@ func (a *Aptly) Init(ctx context.Context) error {
 	}
 	cfg = append(cfg, '\n')
 	if old, err := os.ReadFile(a.ConfigPath()); err != nil || !bytes.Equal(old, cfg) {
-		if err := writeFileAtomic(a.ConfigPath(), cfg); err != nil {
+		if err := atomicfile.Write(a.ConfigPath(), cfg); err != nil {
 			return err
 		}
 	}

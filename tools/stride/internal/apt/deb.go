@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -21,6 +20,8 @@ import (
 
 	"pault.ag/go/debian/control"
 	"pault.ag/go/debian/version"
+
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
 
 // Deb is what stride needs to know of a .deb file.
@@ -306,7 +307,7 @@ func SetVersion(ctx context.Context, in, out, v string) (*Deb, error) {
 	if err := w.Flush(); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(out, buf.Bytes()); err != nil {
 		return nil, err
 	}
 	return &Deb{
@@ -343,31 +344,4 @@ func BuildVersion(number int, commit string) string {
 		short = short[:7]
 	}
 	return fmt.Sprintf("0.%d.0+g%s", number, short)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-deb-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
 
 // Keyring is a GnuPG home directory holding the repository's signing key.
@@ -118,7 +120,7 @@ func (k *Keyring) ExportPublic(ctx context.Context, fpr, path string, armor bool
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, out) {
 		return nil
 	}
-	return writeFileAtomic(path, out)
+	return atomicfile.Write(path, out)
 }
 
 // KillAgent stops the keyring's gpg-agent, if one runs.

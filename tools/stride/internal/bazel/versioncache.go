@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
 
 // CachedVersionKey is VersionKey, remembered in file (a JSON map) under a
@@ -39,7 +41,9 @@ func (b *Bazel) CachedVersionKey(ctx context.Context, file string) (string, erro
 	}
 	known[fp] = v
 	if data, err := json.Marshal(known); err == nil {
-		_ = writeFileAtomic(file, data)
+		if os.MkdirAll(filepath.Dir(file), 0o755) == nil {
+			_ = atomicfile.Write(file, data)
+		}
 	}
 	return v, nil
 }
@@ -74,23 +78,4 @@ func (b *Bazel) versionFingerprint() (string, bool) {
 	}
 	fmt.Fprintf(h, "USE_BAZEL_VERSION=%s\n", os.Getenv("USE_BAZEL_VERSION"))
 	return hex.EncodeToString(h.Sum(nil))[:32], true
-}
-
-func writeFileAtomic(file string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
 }

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
 
 // Schema is the value of the "schema" field of report.json.
@@ -318,39 +320,8 @@ func (r *Report) WriteMarkdown(dir string) error {
 	return WriteAtomic(filepath.Join(dir, MarkdownFile), []byte(r.Markdown()))
 }
 
-// WriteAtomic writes data to path through a temporary file in the same
-// directory, synced and renamed over path: readers see the old content or
-// the new, never a part. On error (a full disk) path is unchanged.
-func WriteAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
+// WriteAtomic writes data to path atomically (see atomicfile.Write).
+func WriteAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // Tally fills the derived fields from the lists: the affected counts, the
 // test totals (and sorts the results, failures first), the cache hit rates
