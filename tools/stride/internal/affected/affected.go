@@ -262,7 +262,7 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 	// used if the work tree holds head and no .bzl file changed (which
 	// wants the stack flags).
 	var fullPre chan prefetch
-	if !r.opts.Uncommitted && r.baseHash != r.headHash && !r.cache.has(headKey) && !r.cache.has(baseKey) {
+	if !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() && !r.cache.has(headKey) && !r.cache.has(baseKey) {
 		fullPre = make(chan prefetch, 1)
 		go func() {
 			qr, err := r.bazelAt(r.root).QueryProto(ctx, QueryExpr)
@@ -742,6 +742,13 @@ func (r *run) queryBaseExpr(ctx context.Context, expr string) (*buildpb.QueryRes
 		return nil, "", err
 	}
 	return qr, s.Src(), nil
+}
+
+// headIsHEAD reports whether head is the commit checked out (a cheap
+// first test before starting a query in the work tree).
+func (r *run) headIsHEAD() bool {
+	h, err := r.repo.ResolveRevision("HEAD")
+	return err == nil && h == r.headHash
 }
 
 // headInWorkTree is workTreeIsHead, computed once (started in resolve).
