@@ -409,7 +409,7 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	res.fill(compare(base, head, r.baseFS, r.headFS, baseErr))
+	res.fill(compareChanges(base, head, r.baseFS, r.headFS, changes, baseErr))
 	r.logf("compared: %d targets affected", len(res.Targets))
 	return res, nil
 }

@@ -47,8 +47,9 @@ type changeSet struct {
 	renamed map[string]string
 	// testOnlyRC: the changed .bazelrc files change test-only flags and
 	// nothing else, which cannot change a query's result (see
-	// markTestOnlyRC).
+	// markTestOnlyRC); testFlags names them.
 	testOnlyRC bool
+	testFlags  []string
 }
 
 // markTestOnlyRC sets cs.testOnlyRC when .bazelrc files changed and the
@@ -65,7 +66,7 @@ func (cs *changeSet) markTestOnlyRC(baseFS, headFS *fileSet) {
 	}
 	b := bazelrcText(baseFS, ".bazelrc", map[string]bool{}, 0)
 	h := bazelrcText(headFS, ".bazelrc", map[string]bool{}, 0)
-	_, cs.testOnlyRC = testOnlyChange(b, h)
+	cs.testFlags, cs.testOnlyRC = testOnlyChange(b, h)
 }
 
 // settingsOnly reports whether a change to p, a graph file, leaves every
@@ -120,16 +121,22 @@ type comparison struct {
 // means the base could not be loaded: baseErr says why, and everything is
 // affected.
 func compare(base, head *Snapshot, baseFS, headFS *fileSet, baseErr error) *comparison {
+	cs := &changeSet{changed: map[string]string{}, renamed: map[string]string{}}
+	if baseFS != nil {
+		cs = diffFiles(baseFS, headFS)
+		cs.markTestOnlyRC(baseFS, headFS)
+	}
+	return compareChanges(base, head, baseFS, headFS, cs, baseErr)
+}
+
+// compareChanges is compare with the file changes already computed
+// (diffFiles, then markTestOnlyRC).
+func compareChanges(base, head *Snapshot, baseFS, headFS *fileSet, cs *changeSet, baseErr error) *comparison {
 	c := &comparison{
-		base: base, head: head, baseFS: baseFS, headFS: headFS,
+		base: base, head: head, baseFS: baseFS, headFS: headFS, files: cs,
 		reasons:  map[string][]Reason{},
 		extRoots: map[string]map[string]bool{},
 		extOther: map[string]bool{},
-	}
-	if baseFS != nil {
-		c.files = diffFiles(baseFS, headFS)
-	} else {
-		c.files = &changeSet{changed: map[string]string{}, renamed: map[string]string{}}
 	}
 	if base == nil {
 		msg := "the base could not be loaded"
@@ -282,14 +289,10 @@ func (c *comparison) globals() {
 		if c.base.Globals[k] == c.head.Globals[k] {
 			continue
 		}
-		if k == globalBazelrc && c.baseFS != nil && c.headFS != nil {
-			b := bazelrcText(c.baseFS, ".bazelrc", map[string]bool{}, 0)
-			h := bazelrcText(c.headFS, ".bazelrc", map[string]bool{}, 0)
-			if flags, ok := testOnlyChange(b, h); ok {
-				list := strings.Join(flags, " ")
-				c.testOnly = append(c.testOnly, reason(KindTestFlags, k, ".bazelrc changed test-only flags (%s): every test is affected", list))
-				continue
-			}
+		if k == globalBazelrc && c.files.testOnlyRC {
+			list := strings.Join(c.files.testFlags, " ")
+			c.testOnly = append(c.testOnly, reason(KindTestFlags, k, ".bazelrc changed test-only flags (%s): every test is affected", list))
+			continue
 		}
 		var text string
 		switch k {
