@@ -275,6 +275,9 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 		if fullPre != nil && !fullPreUsed {
 			<-fullPre // no Bazel command outlives Compute
 		}
+		if r.wtCh != nil {
+			r.headInWorkTree() // nor a git status
+		}
 	}()
 	if err := r.readTrees(); err != nil {
 		return nil, err

@@ -203,7 +203,10 @@ func (r *Repo) WorkTreeChanges() ([]WorkTreeChange, error) {
 	// git status, not go-git's Worktree.Status: go-git hashes every file
 	// (8x slower on a 1,000-package tree) and is not safe to run beside
 	// other readers of the same repository (seen: a panic in DiffTree).
-	cmd := exec.Command("git", "-C", r.workTree, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+	// --no-optional-locks: status refreshes the index by default, taking
+	// index.lock, which makes a concurrent git checkout or commit of the
+	// user's fail ("index.lock: File exists").
+	cmd := exec.Command("git", "--no-optional-locks", "-C", r.workTree, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -568,7 +568,7 @@ func checkHead(dir, head string) (sha string, dirty bool, err error) {
 	}
 	// go-git's Status walks every file and is slow on a large tree; git's
 	// index-based check is fast.
-	cmd := exec.Command("git", "status", "--porcelain", "--untracked-files=no")
+	cmd := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no")
 	cmd.Dir = dir
 	cmd.Env = gitEnv()
 	out, err := cmd.Output()
