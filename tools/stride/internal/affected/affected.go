@@ -88,6 +88,10 @@ type Options struct {
 	NoFastPath bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// DeferWrites lets Compute return before the digest maps it computed
+	// are in the cache; the caller must call Result.Wait before it exits
+	// (stride run waits after Bazel has started building).
+	DeferWrites bool
 }
 
 // Compute compares base and head and returns the affected targets.
@@ -236,7 +240,7 @@ func (r *run) bazelAt(dir string, startup ...string) *bazel.Bazel {
 	return &bazel.Bazel{Binary: r.opts.Bazel, Dir: dir, Startup: all}
 }
 
-func (r *run) compute(ctx context.Context) (*Result, error) {
+func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	res := &Result{
 		Schema: Schema,
 		Kind:   r.opts.Kind,
@@ -332,8 +336,14 @@ func (r *run) compute(ctx context.Context) (*Result, error) {
 	r.logf("digest maps cached: base %v, head %v", base != nil, head != nil)
 	// Maps are written to the cache while the comparison runs; Compute
 	// returns once they are written.
-	var writes sync.WaitGroup
-	defer writes.Wait()
+	writes := &sync.WaitGroup{}
+	res.wait = writes.Wait
+	defer func() {
+		if err != nil || !r.opts.DeferWrites {
+			writes.Wait()
+			res.wait = nil
+		}
+	}()
 	put := func(key string, s *Snapshot) {
 		writes.Add(1)
 		go func() {

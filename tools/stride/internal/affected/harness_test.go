@@ -148,6 +148,7 @@ func compute(t *testing.T, o Options) *Result {
 	if err != nil {
 		t.Fatalf("Compute(base %s, head %s): %v", o.Base, o.Head, err)
 	}
+	res.Wait() // DeferWrites: the maps are read next
 	t.Logf("base %s (%s) head %s (%s): %d affected in %v", o.Base, res.Base.Source, o.Head, res.Head.Source, len(res.Targets), time.Since(start).Round(time.Millisecond))
 	return res
 }
@@ -205,6 +206,7 @@ func (w *testWS) runCases(cases []affectedCase) {
 			}
 			inc := fast
 			inc.CacheDir = slow.CacheDir
+			inc.DeferWrites = true
 			removeMap(t, maps, full.Head.Commit)
 			res := compute(t, inc)
 			checkResult(t, tc, res)

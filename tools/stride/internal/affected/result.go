@@ -27,7 +27,16 @@ type Result struct {
 	Removed []Removed `json:"removed"`
 	Stats   Stats     `json:"stats"`
 
-	cmp *comparison
+	cmp  *comparison
+	wait func() // set with Options.DeferWrites
+}
+
+// Wait waits for the digest maps Compute writes to its cache (see
+// Options.DeferWrites); without DeferWrites they are written already.
+func (r *Result) Wait() {
+	if r.wait != nil {
+		r.wait()
+	}
 }
 
 // Side describes one side of the comparison.

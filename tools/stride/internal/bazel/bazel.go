@@ -91,6 +91,15 @@ func (b *Bazel) Run(ctx context.Context, opts Options, args ...string) ([]byte, 
 	return stdout.Bytes(), nil
 }
 
+// StartServer starts the workspace's Bazel server (if it is not running)
+// by running `bazel version`, which loads no package. A caller that will
+// run Bazel soon can start it here while it does other work: a server
+// takes about a second to start.
+func (b *Bazel) StartServer(ctx context.Context) error {
+	_, err := b.Run(ctx, Options{}, "version")
+	return err
+}
+
 // Info returns `bazel info KEY` (e.g. "bazel-bin", "output_base").
 func (b *Bazel) Info(ctx context.Context, key string) (string, error) {
 	out, err := b.Run(ctx, Options{}, "info", key)

@@ -153,16 +153,39 @@ type affectedAdapter struct {
 }
 
 func (a *affectedAdapter) Affected(ctx context.Context, q run.Query) (*run.Affected, error) {
+	// The changed files (for the report) are listed while the affected
+	// set is computed, unless the base is the Affecter's default (the
+	// merge base), known only from its result.
+	type listing struct {
+		changes []report.Change
+		err     error
+	}
+	ch := make(chan listing, 1)
+	early := q.Uncommitted || q.Base != ""
+	if early {
+		go func() {
+			c, err := changedFiles(q, q.Base)
+			ch <- listing{c, err}
+		}()
+	}
 	res, err := affected.Compute(ctx, affected.Options{
 		Dir: q.Dir, Base: q.Base, Head: q.Head, Uncommitted: q.Uncommitted,
-		CacheDir: a.cacheDir, Bazel: a.bazel, Log: a.log,
+		CacheDir: a.cacheDir, Bazel: a.bazel, Log: a.log, DeferWrites: true,
 	})
+	var l listing
+	if early {
+		l = <-ch
+	}
 	if err != nil {
 		return nil, err
+	}
+	if !early {
+		l.changes, l.err = changedFiles(q, res.Base.Commit)
 	}
 	out := &run.Affected{
 		Base: report.Rev{Rev: res.Base.Rev, SHA: res.Base.Commit},
 		Head: report.Rev{Rev: res.Head.Rev, SHA: res.Head.Commit},
+		Wait: res.Wait,
 	}
 	for _, t := range res.Targets {
 		rt := report.Target{Label: t.Label, Kind: t.Kind, Test: t.Test}
@@ -171,10 +194,22 @@ func (a *affectedAdapter) Affected(ctx context.Context, q run.Query) (*run.Affec
 		}
 		out.Targets = append(out.Targets, rt)
 	}
+	if l.err != nil {
+		res.Wait()
+		return nil, l.err
+	}
+	out.Changes = l.changes
+	return out, nil
+}
+
+// changedFiles lists the files changed from base to q's head, or the
+// work tree's changes for an uncommitted run.
+func changedFiles(q run.Query, baseRev string) ([]report.Change, error) {
 	repo, err := gitrepo.Open(q.Dir)
 	if err != nil {
 		return nil, err
 	}
+	var out []report.Change
 	if q.Uncommitted {
 		wc, err := repo.WorkTreeChanges()
 		if err != nil {
@@ -185,15 +220,19 @@ func (a *affectedAdapter) Affected(ctx context.Context, q run.Query) (*run.Affec
 			if c.Deleted {
 				st = "deleted"
 			}
-			out.Changes = append(out.Changes, report.Change{Path: c.Path, Status: st})
+			out = append(out, report.Change{Path: c.Path, Status: st})
 		}
 		return out, nil
 	}
-	base, err := repo.ResolveRevision(res.Base.Commit)
+	headRev := q.Head
+	if headRev == "" {
+		headRev = "HEAD"
+	}
+	head, err := repo.ResolveRevision(headRev)
 	if err != nil {
 		return nil, err
 	}
-	head, err := repo.ResolveRevision(res.Head.Commit)
+	base, err := repo.ResolveRevision(baseRev)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +241,7 @@ func (a *affectedAdapter) Affected(ctx context.Context, q run.Query) (*run.Affec
 		return nil, err
 	}
 	for _, c := range changes {
-		out.Changes = append(out.Changes, report.Change{Path: c.Path, Status: string(c.Status), OldPath: c.OldPath})
+		out = append(out, report.Change{Path: c.Path, Status: string(c.Status), OldPath: c.OldPath})
 	}
 	return out, nil
 }
