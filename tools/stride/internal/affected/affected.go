@@ -86,6 +86,10 @@ type Options struct {
 	// NoFastPath queries every side that is not cached in full: no fast
 	// path, no incremental snapshot (for tests and comparisons).
 	NoFastPath bool
+	// CacheLimit is the most bytes of digest maps kept in CacheDir; the
+	// least recently used are deleted beyond it (0: DefaultCacheLimit,
+	// negative: no limit).
+	CacheLimit int64
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 	// DeferWrites lets Compute return before the digest maps it computed
@@ -121,7 +125,7 @@ func Compute(ctx context.Context, opts Options) (*Result, error) {
 	if repo.Root() == "" {
 		return nil, inputErr(fmt.Errorf("%s: a bare repository has no workspace to query", opts.Dir))
 	}
-	r := &run{opts: opts, repo: repo, root: repo.Root(), cache: &cache{dir: opts.CacheDir}, start: start}
+	r := &run{opts: opts, repo: repo, root: repo.Root(), cache: &cache{dir: opts.CacheDir, limit: opts.CacheLimit}, start: start}
 	if err := r.resolve(); err != nil {
 		return nil, err
 	}

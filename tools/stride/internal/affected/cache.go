@@ -2,7 +2,6 @@ package affected
 
 import (
 	"bufio"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
@@ -11,17 +10,32 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
-// cache stores snapshots on disk, one gzipped gob file per key (gob
-// decodes about 4x faster than JSON). A key
+// cache stores snapshots on disk, one gob file per key (gob decodes
+// about 4x faster than JSON; the files are not compressed: gzip took 40%
+// of the time to write a map, which an uncached run waits for). A key
 // covers the commit, the digest format, the Bazel version and the query
 // flags: anything that changes what a snapshot of the same commit would
 // say. Entries are written atomically (temporary file, then rename), so
 // concurrent runs never see a partial file; the cache is safe to delete.
+// It is kept under a size limit by deleting the least recently used maps
+// (reads refresh a map's modification time).
 type cache struct {
 	dir string
+	// limit is the most bytes of maps kept (0: DefaultCacheLimit,
+	// negative: no limit).
+	limit int64
 }
+
+// DefaultCacheLimit is the size the digest cache is kept under: about
+// 450 maps of a 5,000-target workspace.
+const DefaultCacheLimit = 1 << 30
+
+// mapExt ends the names of map files. Files of earlier formats (".gob.gz")
+// are deleted by the size check.
+const mapExt = ".gob"
 
 func cacheKey(commit, bazelVersion string, flags []string) string {
 	h := sha256.New()
@@ -30,7 +44,7 @@ func cacheKey(commit, bazelVersion string, flags []string) string {
 }
 
 func (c *cache) path(key string) string {
-	return filepath.Join(c.dir, "maps", key+".gob.gz")
+	return filepath.Join(c.dir, "maps", key+mapExt)
 }
 
 // has reports whether an entry for key exists (it may still be corrupt).
@@ -48,23 +62,23 @@ func (c *cache) get(key string) *Snapshot {
 	if c == nil || c.dir == "" {
 		return nil
 	}
-	f, err := os.Open(c.path(key))
+	p := c.path(key)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil
-	}
 	var d diskSnapshot
-	if err := gob.NewDecoder(bufio.NewReaderSize(zr, 1<<16)).Decode(&d); err != nil || d.Format != FormatVersion {
+	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16)).Decode(&d); err != nil || d.Format != FormatVersion {
 		return nil
 	}
+	now := time.Now()
+	_ = os.Chtimes(p, now, now) // recently used: kept longest
 	return d.snapshot()
 }
 
-// put stores s under key.
+// put stores s under key, then deletes the least recently used maps while
+// the cache is over its limit.
 func (c *cache) put(key string, s *Snapshot) error {
 	if c == nil || c.dir == "" {
 		return nil
@@ -78,12 +92,12 @@ func (c *cache) put(key string, s *Snapshot) error {
 		return fmt.Errorf("write digest cache: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	zw, _ := gzip.NewWriterLevel(tmp, gzip.BestSpeed)
-	if err := gob.NewEncoder(zw).Encode(toDisk(s)); err != nil {
+	w := bufio.NewWriterSize(tmp, 1<<16)
+	if err := gob.NewEncoder(w).Encode(toDisk(s)); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write digest cache %s: %w", p, err)
 	}
-	if err := zw.Close(); err != nil {
+	if err := w.Flush(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write digest cache %s: %w", p, err)
 	}
@@ -92,6 +106,66 @@ func (c *cache) put(key string, s *Snapshot) error {
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
 		return fmt.Errorf("write digest cache %s: %w", p, err)
+	}
+	if err := c.evict(filepath.Base(p)); err != nil {
+		return fmt.Errorf("digest cache size check: %w", err)
+	}
+	return nil
+}
+
+// evict deletes maps of earlier formats, temporary files left by killed
+// runs (older than an hour), and the least recently used maps until the
+// rest fit in 90% of the limit. keep (a file name) is never deleted.
+func (c *cache) evict(keep string) error {
+	limit := c.limit
+	if limit == 0 {
+		limit = DefaultCacheLimit
+	}
+	dir := filepath.Join(c.dir, "maps")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	type file struct {
+		name string
+		size int64
+		mod  time.Time
+	}
+	var maps []file
+	var total int64
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue // deleted meanwhile, or not ours
+		}
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, ".tmp-"):
+			if time.Since(info.ModTime()) > time.Hour {
+				_ = os.Remove(filepath.Join(dir, name))
+			}
+		case strings.HasSuffix(name, ".gob.gz"):
+			_ = os.Remove(filepath.Join(dir, name))
+		case strings.HasSuffix(name, mapExt):
+			maps = append(maps, file{name, info.Size(), info.ModTime()})
+			total += info.Size()
+		}
+	}
+	if limit < 0 || total <= limit {
+		return nil
+	}
+	sort.Slice(maps, func(i, j int) bool { return maps[i].mod.Before(maps[j].mod) })
+	for _, f := range maps {
+		if total <= limit/10*9 {
+			break
+		}
+		if f.name == keep {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, f.name)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		total -= f.size
 	}
 	return nil
 }

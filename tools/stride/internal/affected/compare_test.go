@@ -3,12 +3,14 @@ package affected
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -253,11 +255,84 @@ func TestCacheRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, s) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
 	}
-	if err := os.WriteFile(c.path("k"), []byte("not gzip"), 0o644); err != nil {
+	if err := os.WriteFile(c.path("k"), []byte("not gob"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if c.get("k") != nil {
 		t.Error("a corrupt entry was not treated as missing")
+	}
+}
+
+// TestCacheEviction checks that the cache stays under its limit by
+// deleting the least recently used maps (a read counts as a use), old
+// format files and stale temporary files, and never the map just written.
+func TestCacheEviction(t *testing.T) {
+	dir := t.TempDir()
+	snap := func(commit string) *Snapshot {
+		nodes := map[string]*Node{}
+		for i := 0; i < 50; i++ {
+			nodes[fmt.Sprintf("//p%d:t", i)] = &Node{Type: typeRule, Digest: strings.Repeat(commit, 8)}
+		}
+		return &Snapshot{Format: FormatVersion, Commit: commit, Nodes: nodes}
+	}
+	c := &cache{dir: dir, limit: -1}
+	for _, k := range []string{"a", "b", "c"} {
+		if err := c.put(k, snap(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := os.Stat(c.path("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := info.Size()
+	// Ages: a oldest, then b, c; then a is read, which makes it newest.
+	old := time.Now().Add(-3 * time.Hour)
+	for i, k := range []string{"a", "b", "c"} {
+		tm := old.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(c.path(k), tm, tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.get("a") == nil {
+		t.Fatal("get(a) = nil")
+	}
+	maps := filepath.Join(dir, "maps")
+	stale := filepath.Join(maps, ".tmp-stale")
+	fresh := filepath.Join(maps, ".tmp-fresh")
+	gz := filepath.Join(maps, "x-0123.gob.gz")
+	for _, f := range []string{stale, fresh, gz} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	// Room for about two maps: writing d must delete b, then c (the least
+	// recently used), keep a (read) and d (just written).
+	c.limit = size*2 + size/2
+	if err := c.put("d", snap("d")); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]bool{"a": true, "b": false, "c": false, "d": true} {
+		if got := c.has(k); got != want {
+			t.Errorf("after eviction has(%s) = %v, want %v", k, got, want)
+		}
+	}
+	for f, want := range map[string]bool{stale: false, fresh: true, gz: false} {
+		_, err := os.Stat(f)
+		if got := err == nil; got != want {
+			t.Errorf("after eviction %s exists = %v, want %v", filepath.Base(f), got, want)
+		}
+	}
+	// A limit below one map still keeps the map just written.
+	c.limit = 1
+	if err := c.put("e", snap("e")); err != nil {
+		t.Fatal(err)
+	}
+	if !c.has("e") || c.has("a") || c.has("d") {
+		t.Errorf("limit 1: has(e, a, d) = %v %v %v, want true false false", c.has("e"), c.has("a"), c.has("d"))
 	}
 }
 

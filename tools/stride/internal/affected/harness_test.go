@@ -225,17 +225,17 @@ func (w *testWS) runCases(cases []affectedCase) {
 
 func readMap(t *testing.T, maps, commit string) *Snapshot {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*.gob.gz"))
+	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*"+mapExt))
 	if len(files) != 1 {
 		return nil
 	}
-	key := strings.TrimSuffix(filepath.Base(files[0]), ".gob.gz")
+	key := strings.TrimSuffix(filepath.Base(files[0]), mapExt)
 	return (&cache{dir: filepath.Dir(maps)}).get(key)
 }
 
 func removeMap(t *testing.T, maps, commit string) {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*.gob.gz"))
+	files, _ := filepath.Glob(filepath.Join(maps, commit+"-*"+mapExt))
 	for _, f := range files {
 		if err := os.Remove(f); err != nil {
 			t.Fatal(err)
