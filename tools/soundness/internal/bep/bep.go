@@ -1,21 +1,20 @@
-// Package bep reads a Bazel build event stream written with
-// --build_event_json_file: which tests ran (and whether their result came
-// from a cache), and which output files each target produced, so that a
-// caller can digest them.
+// Package bep reads what the soundness oracle needs from a Bazel build
+// event stream written with --build_event_json_file (decoded by
+// tools/internal/buildevent): which tests ran (and whether their result
+// came from a cache), and which output files each target produced, so
+// that a caller can digest them.
 package bep
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"sort"
-	"strings"
 	"syscall"
+
+	"github.com/strideci/monorepo/tools/internal/buildevent"
 )
 
 // Test is the outcome of one test target (all its runs, shards, attempts).
@@ -36,49 +35,6 @@ type Stream struct {
 	Failed []string
 }
 
-type event struct {
-	ID struct {
-		NamedSet *struct {
-			ID string `json:"id"`
-		} `json:"namedSet"`
-		TargetCompleted *struct {
-			Label string `json:"label"`
-		} `json:"targetCompleted"`
-		TestResult *struct {
-			Label string `json:"label"`
-		} `json:"testResult"`
-	} `json:"id"`
-	NamedSetOfFiles *struct {
-		Files    []file `json:"files"`
-		FileSets []struct {
-			ID string `json:"id"`
-		} `json:"fileSets"`
-	} `json:"namedSetOfFiles"`
-	Completed *struct {
-		Success     bool `json:"success"`
-		OutputGroup []struct {
-			Name     string `json:"name"`
-			FileSets []struct {
-				ID string `json:"id"`
-			} `json:"fileSets"`
-		} `json:"outputGroup"`
-		ImportantOutput []file `json:"importantOutput"`
-	} `json:"completed"`
-	Aborted    json.RawMessage `json:"aborted"`
-	TestResult *struct {
-		Status        string `json:"status"`
-		CachedLocally bool   `json:"cachedLocally"`
-		ExecutionInfo struct {
-			CachedRemotely bool `json:"cachedRemotely"`
-		} `json:"executionInfo"`
-	} `json:"testResult"`
-}
-
-type file struct {
-	Name string `json:"name"`
-	URI  string `json:"uri"`
-}
-
 // ReadFile parses a JSON build event file.
 func ReadFile(path string) (*Stream, error) {
 	f, err := os.Open(path)
@@ -95,27 +51,16 @@ func ReadFile(path string) (*Stream, error) {
 
 // Read parses a JSON build event stream (one event per line).
 func Read(r io.Reader) (*Stream, error) {
-	sets := map[string][]file{}
+	sets := map[string][]buildevent.File{}
 	setChildren := map[string][]string{}
 	type pending struct {
 		label string
 		sets  []string
-		files []file
+		files []buildevent.File
 	}
 	var completed []pending
 	s := &Stream{Tests: map[string]*Test{}, Outputs: map[string][]string{}}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(strings.TrimSpace(sc.Text())) == 0 {
-			continue
-		}
-		var ev event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
+	err := buildevent.DecodeEvents(r, func(ev *buildevent.BuildEvent) {
 		switch {
 		case ev.ID.NamedSet != nil && ev.NamedSetOfFiles != nil:
 			id := ev.ID.NamedSet.ID
@@ -127,7 +72,7 @@ func Read(r io.Reader) (*Stream, error) {
 			label := ev.ID.TargetCompleted.Label
 			if ev.Completed == nil || !ev.Completed.Success {
 				s.Failed = append(s.Failed, label)
-				continue
+				return
 			}
 			p := pending{label: label, files: ev.Completed.ImportantOutput}
 			for _, g := range ev.Completed.OutputGroup {
@@ -144,19 +89,20 @@ func Read(r io.Reader) (*Stream, error) {
 				s.Tests[label] = t
 			}
 			t.Status = ev.TestResult.Status
-			if !ev.TestResult.CachedLocally && !ev.TestResult.ExecutionInfo.CachedRemotely {
+			remote := ev.TestResult.ExecutionInfo != nil && ev.TestResult.ExecutionInfo.CachedRemote
+			if !ev.TestResult.CachedLocally && !remote {
 				t.Executed = true
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	for _, p := range completed {
 		seen := map[string]bool{}
 		var paths []string
-		add := func(f file) {
-			path := uriPath(f.URI)
+		add := func(f buildevent.File) {
+			path := f.Path() // "" for remote (bytestream://) outputs
 			if path != "" && !seen[path] {
 				seen[path] = true
 				paths = append(paths, path)
@@ -187,17 +133,6 @@ func Read(r io.Reader) (*Stream, error) {
 	}
 	sort.Strings(s.Failed)
 	return s, nil
-}
-
-func uriPath(uri string) string {
-	if !strings.HasPrefix(uri, "file://") {
-		return "" // remote (bytestream://) outputs are not on disk
-	}
-	u, err := url.Parse(uri)
-	if err != nil {
-		return strings.TrimPrefix(uri, "file://")
-	}
-	return u.Path
 }
 
 // Digester digests files, remembering digests by path, size, modification

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/strideci/monorepo/tools/internal/buildevent"
 )
 
 // StreamOptions configure Stream.
@@ -23,7 +25,7 @@ type StreamOptions struct {
 	EventFile string
 	// OnEvent is called for each build event as Bazel writes it, from one
 	// goroutine, in order.
-	OnEvent func(*BuildEvent)
+	OnEvent func(*buildevent.BuildEvent)
 	// Grace is how long a cancelled invocation may take to stop after
 	// SIGINT before it is killed (default 15s).
 	Grace time.Duration
@@ -31,12 +33,12 @@ type StreamOptions struct {
 
 // StreamResult is what one streamed invocation did.
 type StreamResult struct {
-	ExitCode    int            // Bazel's exit code; -1 when killed by a signal
-	Finished    *BuildFinished // the buildFinished event, nil if never sent
-	LastMessage bool           // the stream was complete
-	Events      int            // events read
-	Interrupted bool           // the context was cancelled while Bazel ran
-	Duration    time.Duration  // wall time of the Bazel client
+	ExitCode    int                       // Bazel's exit code; -1 when killed by a signal
+	Finished    *buildevent.BuildFinished // the buildFinished event, nil if never sent
+	LastMessage bool                      // the stream was complete
+	Events      int                       // events read
+	Interrupted bool                      // the context was cancelled while Bazel ran
+	Duration    time.Duration             // wall time of the Bazel client
 }
 
 // Complete reports whether the event stream ended normally: Bazel sent its
@@ -128,12 +130,12 @@ func (b *Bazel) Stream(ctx context.Context, opts StreamOptions, command string, 
 	// follower ignores ctx: after an interrupt Bazel still writes its last
 	// events, which say the build was interrupted.
 	type followOut struct {
-		r   FollowResult
+		r   buildevent.FollowResult
 		err error
 	}
 	followed := make(chan followOut, 1)
 	go func() {
-		r, err := FollowEvents(context.Background(), opts.EventFile, exited, func(ev *BuildEvent) {
+		r, err := buildevent.FollowEvents(context.Background(), opts.EventFile, exited, func(ev *buildevent.BuildEvent) {
 			if ev.Finished != nil {
 				res.Finished = ev.Finished
 			}

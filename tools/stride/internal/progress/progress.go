@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/internal/buildevent"
 )
 
 // IsTerminal reports whether w is a character device (a terminal).
@@ -133,7 +133,7 @@ func (p *Progress) Printf(format string, args ...interface{}) {
 }
 
 // Event updates the display with one build event.
-func (p *Progress) Event(ev *bazel.BuildEvent) {
+func (p *Progress) Event(ev *buildevent.BuildEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	label := ev.ID.Label()

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/internal/buildevent"
 )
 
 // syncBuffer is a bytes.Buffer safe for the ticker goroutine.
@@ -28,17 +28,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func events() []*bazel.BuildEvent {
-	completed := func(label string, ok bool) *bazel.BuildEvent {
-		return &bazel.BuildEvent{ID: bazel.EventID{TargetCompleted: &bazel.TargetID{Label: label}}, Completed: &bazel.Completed{Success: ok}}
+func events() []*buildevent.BuildEvent {
+	completed := func(label string, ok bool) *buildevent.BuildEvent {
+		return &buildevent.BuildEvent{ID: buildevent.EventID{TargetCompleted: &buildevent.TargetID{Label: label}}, Completed: &buildevent.Completed{Success: ok}}
 	}
-	summary := func(label, status string, ms int64, cached int) *bazel.BuildEvent {
-		return &bazel.BuildEvent{ID: bazel.EventID{TestSummary: &bazel.TargetID{Label: label}},
-			TestSummary: &bazel.TestSummary{OverallStatus: status, TotalRunDurationMillis: bazel.Int64(ms), TotalRunCount: 1, TotalNumCached: cached,
-				Failed: []bazel.File{{URI: "file:///logs/" + label[2:] + "/test.log"}}}}
+	summary := func(label, status string, ms int64, cached int) *buildevent.BuildEvent {
+		return &buildevent.BuildEvent{ID: buildevent.EventID{TestSummary: &buildevent.TargetID{Label: label}},
+			TestSummary: &buildevent.TestSummary{OverallStatus: status, TotalRunDurationMillis: buildevent.Int64(ms), TotalRunCount: 1, TotalNumCached: cached,
+				Failed: []buildevent.File{{URI: "file:///logs/" + label[2:] + "/test.log"}}}}
 	}
-	return []*bazel.BuildEvent{
-		{ID: bazel.EventID{Pattern: &bazel.PatternID{}}, Expanded: &struct{}{}, Children: make([]bazel.EventID, 4)},
+	return []*buildevent.BuildEvent{
+		{ID: buildevent.EventID{Pattern: &buildevent.PatternID{}}, Expanded: &struct{}{}, Children: make([]buildevent.EventID, 4)},
 		completed("//a:lib", true),
 		completed("//a:broken", false),
 		completed("//a:pass_test", true),

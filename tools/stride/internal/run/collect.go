@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/internal/buildevent"
 	"github.com/strideci/monorepo/tools/stride/internal/progress"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 )
@@ -14,7 +14,7 @@ import (
 // attempt is the latest attempt of one run and shard of a test.
 type attempt struct {
 	n int
-	r *bazel.TestResult
+	r *buildevent.TestResult
 }
 
 // collector gathers what the report needs from one invocation's build
@@ -29,8 +29,8 @@ type collector struct {
 	order   []string
 	attempt map[string]map[[2]int]attempt // label -> (run, shard) -> last attempt
 	tries   map[string]int                // label -> highest attempt number
-	summary map[string]*bazel.TestSummary
-	metrics bazel.BuildMetrics
+	summary map[string]*buildevent.TestSummary
+	metrics buildevent.BuildMetrics
 }
 
 func newCollector(pr *progress.Progress) *collector {
@@ -42,11 +42,11 @@ func newCollector(pr *progress.Progress) *collector {
 		output:  map[string]string{},
 		attempt: map[string]map[[2]int]attempt{},
 		tries:   map[string]int{},
-		summary: map[string]*bazel.TestSummary{},
+		summary: map[string]*buildevent.TestSummary{},
 	}
 }
 
-func (c *collector) event(ev *bazel.BuildEvent) {
+func (c *collector) event(ev *buildevent.BuildEvent) {
 	c.pr.Event(ev)
 	c.mu.Lock()
 	defer c.mu.Unlock()

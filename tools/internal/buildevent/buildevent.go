@@ -1,9 +1,10 @@
-package bazel
-
-// Reading Bazel's build event protocol (BEP) from the JSON file Bazel writes
-// with --build_event_json_file: one JSON object per line, written as the
-// build goes. Only the fields stride reads are decoded; the rest is ignored,
-// so newer Bazels with more fields decode the same.
+// Package buildevent reads Bazel's build event protocol (BEP) from the JSON
+// file Bazel writes with --build_event_json_file: one JSON object per line,
+// written as the build goes. It decodes a finished file (DecodeEvents) or
+// follows one while Bazel writes it (FollowEvents). Only the fields stride
+// and the soundness harness read are decoded; the rest is ignored, so newer
+// Bazels with more fields decode the same.
+package buildevent
 
 import (
 	"bufio"
@@ -27,18 +28,19 @@ type BuildEvent struct {
 	Children    []EventID `json:"children,omitempty"`
 	LastMessage bool      `json:"lastMessage,omitempty"`
 
-	Started       *BuildStarted  `json:"started,omitempty"`
-	Progress      *Progress      `json:"progress,omitempty"`
-	Aborted       *Aborted       `json:"aborted,omitempty"`
-	Expanded      *struct{}      `json:"expanded,omitempty"` // pattern expanded; targets are the children
-	Configured    *Configured    `json:"configured,omitempty"`
-	Completed     *Completed     `json:"completed,omitempty"`
-	Action        *ActionDone    `json:"action,omitempty"`
-	TestResult    *TestResult    `json:"testResult,omitempty"`
-	TestSummary   *TestSummary   `json:"testSummary,omitempty"`
-	Finished      *BuildFinished `json:"finished,omitempty"`
-	BuildMetrics  *BuildMetrics  `json:"buildMetrics,omitempty"`
-	WorkspaceInfo *struct {
+	Started         *BuildStarted    `json:"started,omitempty"`
+	NamedSetOfFiles *NamedSetOfFiles `json:"namedSetOfFiles,omitempty"`
+	Progress        *Progress        `json:"progress,omitempty"`
+	Aborted         *Aborted         `json:"aborted,omitempty"`
+	Expanded        *struct{}        `json:"expanded,omitempty"` // pattern expanded; targets are the children
+	Configured      *Configured      `json:"configured,omitempty"`
+	Completed       *Completed       `json:"completed,omitempty"`
+	Action          *ActionDone      `json:"action,omitempty"`
+	TestResult      *TestResult      `json:"testResult,omitempty"`
+	TestSummary     *TestSummary     `json:"testSummary,omitempty"`
+	Finished        *BuildFinished   `json:"finished,omitempty"`
+	BuildMetrics    *BuildMetrics    `json:"buildMetrics,omitempty"`
+	WorkspaceInfo   *struct {
 		LocalExecRoot string `json:"localExecRoot,omitempty"`
 	} `json:"workspaceInfo,omitempty"`
 }
@@ -46,6 +48,7 @@ type BuildEvent struct {
 // EventID identifies an event; one field is set.
 type EventID struct {
 	Started           *struct{}     `json:"started,omitempty"`
+	NamedSet          *NamedSetID   `json:"namedSet,omitempty"`
 	Progress          *struct{}     `json:"progress,omitempty"`
 	Pattern           *PatternID    `json:"pattern,omitempty"`
 	PatternSkipped    *PatternID    `json:"patternSkipped,omitempty"`
@@ -58,6 +61,18 @@ type EventID struct {
 	TestSummary       *TargetID     `json:"testSummary,omitempty"`
 	BuildFinished     *struct{}     `json:"buildFinished,omitempty"`
 	BuildMetrics      *struct{}     `json:"buildMetrics,omitempty"`
+}
+
+// NamedSetID names a set of files (namedSetOfFiles events), which
+// completed targets refer to by ID.
+type NamedSetID struct {
+	ID string `json:"id,omitempty"`
+}
+
+// NamedSetOfFiles is a set of files: its own and those of other sets.
+type NamedSetOfFiles struct {
+	Files    []File       `json:"files,omitempty"`
+	FileSets []NamedSetID `json:"fileSets,omitempty"`
 }
 
 // PatternID names the target patterns of a pattern event.
@@ -132,11 +147,21 @@ type Configured struct {
 	Tag        []string `json:"tag,omitempty"`
 }
 
-// Completed says whether a target built.
+// Completed says whether a target built, and what it built.
 type Completed struct {
 	Success       bool           `json:"success,omitempty"`
 	Tag           []string       `json:"tag,omitempty"`
 	FailureDetail *FailureDetail `json:"failureDetail,omitempty"`
+	// OutputGroup lists the target's output groups ("default", ...) as
+	// named sets; ImportantOutput is the older, flat list of its files.
+	OutputGroup     []OutputGroup `json:"outputGroup,omitempty"`
+	ImportantOutput []File        `json:"importantOutput,omitempty"`
+}
+
+// OutputGroup is one output group of a completed target.
+type OutputGroup struct {
+	Name     string       `json:"name,omitempty"`
+	FileSets []NamedSetID `json:"fileSets,omitempty"`
 }
 
 // FailureDetail is Bazel's description of a failure.
