@@ -8,6 +8,7 @@ import (
 	"hash"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -619,20 +620,32 @@ func attrStrings(a *buildpb.Attribute) []string {
 }
 
 // hasher builds a digest from length-prefixed strings.
-type hasher struct{ h hash.Hash }
+// hasher digests a sequence of strings, each written as "<len>:<s>" (so
+// that no two sequences write the same bytes).
+type hasher struct {
+	h   hash.Hash
+	buf []byte
+}
 
 func newHash(kind string) *hasher {
-	h := &hasher{h: sha256.New()}
+	h := &hasher{h: sha256.New(), buf: make([]byte, 0, 128)}
 	h.str(kind)
 	return h
 }
 
+// str writes "<len>:<s>" (by hand: fmt.Fprintf was a fifth of the time
+// to digest a query result).
 func (h *hasher) str(s string) {
-	fmt.Fprintf(h.h, "%d:%s", len(s), s)
+	h.buf = strconv.AppendInt(h.buf[:0], int64(len(s)), 10)
+	h.buf = append(h.buf, ':')
+	h.buf = append(h.buf, s...)
+	h.h.Write(h.buf)
 }
 
 func (h *hasher) bytes(b []byte) {
-	fmt.Fprintf(h.h, "%d:", len(b))
+	h.buf = strconv.AppendInt(h.buf[:0], int64(len(b)), 10)
+	h.buf = append(h.buf, ':')
+	h.h.Write(h.buf)
 	h.h.Write(b)
 }
 
