@@ -92,7 +92,9 @@ func (r *Repo) treeOf(h plumbing.Hash) (*object.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.objMu.Lock()
 	t, err := c.Tree()
+	r.objMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("read tree of %s: %w", short(h), err)
 	}

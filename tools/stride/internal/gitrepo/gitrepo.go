@@ -53,8 +53,12 @@ type Repo struct {
 	storage  *filesystem.Storage // closed by Close
 	workTree string              // absolute work tree root; "" for a bare repository
 
-	// objMu serializes blob reads (ReadBlob, Export), which callers make
-	// from several goroutines.
+	// objMu serializes go-git's object reads that callers make from
+	// several goroutines: blob reads (ReadBlob, Export), ResolveRevision,
+	// CommitObject and tree reads. go-git's object storage is not safe for
+	// concurrent use: a loose object enters its cache before its content
+	// is read (seen by the race detector: ResolveRevision("HEAD") beside a
+	// blob read).
 	objMu sync.Mutex
 
 	shallowOnce sync.Once
@@ -132,7 +136,9 @@ func (r *Repo) ResolveRevision(rev string) (plumbing.Hash, error) {
 	if strings.TrimSpace(rev) == "" {
 		return plumbing.ZeroHash, fmt.Errorf("%w: empty revision", ErrUnknownRevision)
 	}
+	r.objMu.Lock()
 	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
+	r.objMu.Unlock()
 	if err == nil && h != nil && !h.IsZero() {
 		return *h, nil
 	}
@@ -160,7 +166,9 @@ func isHex(s string) bool {
 // CommitObject returns go-git's commit object for h. A missing object in a
 // shallow clone wraps ErrShallow.
 func (r *Repo) CommitObject(h plumbing.Hash) (*object.Commit, error) {
+	r.objMu.Lock()
 	c, err := r.git.CommitObject(h)
+	r.objMu.Unlock()
 	if err != nil {
 		if errors.Is(err, plumbing.ErrObjectNotFound) && r.isShallowRepo() {
 			return nil, r.shallowError(h.String())

@@ -37,6 +37,8 @@ func (r *Repo) TreeFiles(commit plumbing.Hash) (map[string]TreeEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.objMu.Lock() // the walk reads tree objects
+	defer r.objMu.Unlock()
 	out := make(map[string]TreeEntry, 1024)
 	w := object.NewTreeWalker(t, true, nil)
 	defer w.Close()
