@@ -278,6 +278,18 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 		}()
 		r.logf("querying head in %s (started before reading the trees)", r.root)
 	}
+	// The cached maps are decoded while the trees are read.
+	type loadedMaps struct{ head, base *Snapshot }
+	loaded := make(chan loadedMaps, 1)
+	go func() {
+		var m loadedMaps
+		if !r.opts.Uncommitted {
+			m.head = r.cache.get(headKey)
+		}
+		m.base = r.cache.get(baseKey)
+		loaded <- m
+	}()
+	loadedUsed := false
 	fullPreUsed := false
 	defer func() {
 		if fullPre != nil && !fullPreUsed {
@@ -285,6 +297,9 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 		}
 		if r.wtCh != nil {
 			r.headInWorkTree() // nor a git status
+		}
+		if !loadedUsed {
+			<-loaded // nor a cache read
 		}
 	}()
 	if err := r.readTrees(); err != nil {
@@ -328,13 +343,13 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 			<-pre // no Bazel command outlives Compute
 		}
 	}()
-	var head, base *Snapshot
-	if !r.opts.Uncommitted {
-		if head = r.cache.get(headKey); head != nil {
-			res.Head.Source = "cache"
-		}
+	maps := <-loaded
+	loadedUsed = true
+	head, base := maps.head, maps.base
+	if head != nil {
+		res.Head.Source = "cache"
 	}
-	if base = r.cache.get(baseKey); base != nil {
+	if base != nil {
 		res.Base.Source = "cache"
 	}
 	r.logf("digest maps cached: base %v, head %v", base != nil, head != nil)
