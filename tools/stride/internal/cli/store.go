@@ -83,6 +83,21 @@ func (f *storeFlags) open(env *Env) (*store.FS, error) {
 
 // aptly returns the store's aptly driver, or nil when aptly is not set up
 // there (no aptly directory) and need is false.
+// parseOpen parses a subcommand's args, which must hold nargs positional
+// arguments (0, or 1: a BUILD), and opens the store.
+func (f *storeFlags) parseOpen(env *Env, fs *flag.FlagSet, args []string, nargs int) (*store.FS, error) {
+	if err := ParseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	switch {
+	case nargs == 0 && fs.NArg() > 0:
+		return nil, Usagef("unexpected argument %q", fs.Arg(0))
+	case nargs == 1 && fs.NArg() != 1:
+		return nil, Usagef("want one BUILD")
+	}
+	return f.open(env)
+}
+
 func (f *storeFlags) aptly(env *Env, s *store.FS, need bool) (*apt.Aptly, error) {
 	root := filepath.Join(s.Root(), "aptly")
 	if !need {
@@ -191,17 +206,11 @@ type StoreBuildSummary struct {
 func storeLs(env *Env, args []string) error {
 	fs, sf := storeSubFlags(env, "ls", "stride store ls [--json]", "list the published builds, newest first")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return Usagef("unexpected argument %q", fs.Arg(0))
-	}
-	ctx := context.Background()
-	s, err := sf.open(env)
+	s, err := sf.parseOpen(env, fs, args, 0)
 	if err != nil {
 		return err
 	}
+	ctx := context.Background()
 	ids, err := s.Builds(ctx)
 	if err != nil {
 		return err
@@ -297,17 +306,11 @@ func storeResolveBuild(ctx context.Context, s store.Store, arg string) (string, 
 func storeShow(env *Env, args []string) error {
 	fs, sf := storeSubFlags(env, "show", "stride store show [--json] BUILD", "show a build's manifest")
 	asJSON := fs.Bool("json", false, "print the manifest (schema stride.manifest/v1)")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return Usagef("want one BUILD")
-	}
-	ctx := context.Background()
-	s, err := sf.open(env)
+	s, err := sf.parseOpen(env, fs, args, 1)
 	if err != nil {
 		return err
 	}
+	ctx := context.Background()
 	id, err := storeResolveBuild(ctx, s, fs.Arg(0))
 	if err != nil {
 		return err
@@ -350,17 +353,11 @@ func storeShow(env *Env, args []string) error {
 func storeVerify(env *Env, args []string) error {
 	fs, sf := storeSubFlags(env, "verify", "stride store verify [--json]", "check every manifest and blob of the store")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return Usagef("unexpected argument %q", fs.Arg(0))
-	}
-	ctx := context.Background()
-	s, err := sf.open(env)
+	s, err := sf.parseOpen(env, fs, args, 0)
 	if err != nil {
 		return err
 	}
+	ctx := context.Background()
 	res, err := store.Verify(ctx, s)
 	if err != nil {
 		return err
@@ -392,17 +389,11 @@ func storeGC(env *Env, args []string) error {
 	grace := fs.Duration("grace", time.Hour, "spare unreferenced blobs younger than this")
 	confirm := fs.Bool("confirm", false, "really remove (default: only say what would be removed)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return Usagef("unexpected argument %q", fs.Arg(0))
-	}
-	ctx := context.Background()
-	s, err := sf.open(env)
+	s, err := sf.parseOpen(env, fs, args, 0)
 	if err != nil {
 		return err
 	}
+	ctx := context.Background()
 	unlock, err := s.Lock(ctx)
 	if err != nil {
 		return err
@@ -512,17 +503,11 @@ func gcAptly(ctx context.Context, a *apt.Aptly, s *store.FS, res *store.GCResult
 func storePin(env *Env, verb string, args []string) error {
 	fs, sf := storeSubFlags(env, verb, "stride store "+verb+" [--reason TEXT] BUILD", verb+" a build (pinned builds survive gc)")
 	reason := fs.String("reason", "", "why the build is pinned")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return Usagef("want one BUILD")
-	}
-	ctx := context.Background()
-	s, err := sf.open(env)
+	s, err := sf.parseOpen(env, fs, args, 1)
 	if err != nil {
 		return err
 	}
+	ctx := context.Background()
 	id, err := storeResolveBuild(ctx, s, fs.Arg(0))
 	if err != nil {
 		return err
