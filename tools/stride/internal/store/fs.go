@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
 
 // FS is the filesystem backend. Its layout under Root (docs/store.md):
@@ -115,7 +117,7 @@ func (s *FS) PutBlob(ctx context.Context, r io.Reader) (Blob, error) {
 		return Blob{}, fmt.Errorf("put blob %s: %w", b.Digest.Short(), err)
 	}
 	done = true
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(final)); err != nil {
 		return Blob{}, fmt.Errorf("put blob %s: %w", b.Digest.Short(), err)
 	}
 	return b, nil
@@ -258,7 +260,7 @@ func (s *FS) PutManifest(ctx context.Context, m *Manifest) error {
 		}
 		return fmt.Errorf("write manifest %s: %w", m.Build, err)
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
 // Manifest implements Store.
@@ -349,7 +351,7 @@ func (s *FS) DeleteManifest(ctx context.Context, build string) error {
 	if err := os.Remove(s.ManifestPath(build)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete build %s: %w", build, err)
 	}
-	return syncDir(filepath.Join(s.root, "builds"))
+	return atomicfile.SyncDir(filepath.Join(s.root, "builds"))
 }
 
 // Pin marks a build as kept by GC, with a reason.
@@ -363,7 +365,7 @@ func (s *FS) Pin(ctx context.Context, build, reason string) error {
 	if reason == "" {
 		reason = "pinned"
 	}
-	return writeFileAtomic(filepath.Join(s.root, "pins", build), strings.NewReader(reason+"\n"), 0o644)
+	return atomicfile.WriteFrom(filepath.Join(s.root, "pins", build), strings.NewReader(reason+"\n"), 0o644)
 }
 
 // Unpin removes a pin; unpinning a build that is not pinned is a no-op.
