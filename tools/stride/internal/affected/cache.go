@@ -78,7 +78,10 @@ func (c *cache) get(key string) *Snapshot {
 }
 
 // put stores s under key, then deletes the least recently used maps while
-// the cache is over its limit.
+// the cache is over its limit. Unlike atomicfile.Write it streams the
+// encoding and does not fsync: an uncached run waits for this write, and a
+// map torn by a crash fails to decode and is recomputed, since the cache
+// is disposable.
 func (c *cache) put(key string, s *Snapshot) error {
 	if c == nil || c.dir == "" {
 		return nil
