@@ -12,6 +12,11 @@
 # As on a CI runner that runs stride on every push, stride's digest cache
 # holds each base commit's map (an untimed `stride affected` after each
 # bazel measurement).
+# stride runs with --bazel-cds=on (its Bazel server maps a class-data-sharing
+# archive, written when the warm-up's server shut down); in fresh mode each
+# rep also times stride with --bazel-cds=off, reported on its own row.
+# Servers are stopped with `stride shutdown` (a plain `bazel shutdown`
+# would kill a server started with other startup flags).
 # Prints the medians, the ratios stride/bazel (goal <= 0.2 fresh) and
 # stride's own time as a fraction of its run (timing.overhead_ms /
 # timing.total_ms from report.json, which counts the affected computation's
@@ -98,33 +103,42 @@ change() {
 say "warming the output base: bazel build //... and bazel test //... (with the disk cache $DISK_CACHE)"
 bazel test --disk_cache="$DISK_CACHE" --build_tests_only=false //... >"$OUT/warm.log" 2>&1 ||
   { tail -30 "$OUT/warm.log" >&2; die "bazel test //... failed while warming; see $OUT/warm.log"; }
-say "warming stride's digest cache (one stride run)"
+say "warming stride's digest cache and its Bazel class-data-sharing archive (one stride run)"
+shutdown() { "$STRIDE" shutdown --cache-dir "$DIGESTS" >/dev/null 2>&1 || true; }
+shutdown
 change
-"$STRIDE" run --base HEAD~1 --cache-dir "$DIGESTS" --out "$OUT/warmup" >"$OUT/warmup.log" 2>&1 ||
+"$STRIDE" run --bazel-cds=on --base HEAD~1 --cache-dir "$DIGESTS" --out "$OUT/warmup" >"$OUT/warmup.log" 2>&1 ||
   { tail -30 "$OUT/warmup.log" >&2; die "stride run failed while warming; see $OUT/warmup.log"; }
+shutdown
 bazel test //... >/dev/null 2>&1 || true
 
 : >"$OUT/samples.tsv"
 for mode in fresh warm; do
   for i in $(seq 1 "$reps"); do
-    change
-    [ "$mode" = fresh ] && bazel shutdown >/dev/null 2>&1
-    t0=$(now_ms)
-    rc=0
-    "$STRIDE" run --base HEAD~1 --cache-dir "$DIGESTS" --out "$OUT/$mode-$i" >"$OUT/$mode-$i.log" 2>&1 || rc=$?
-    t1=$(now_ms)
-    [ $rc -eq 0 ] || say "warning: stride run exited $rc ($OUT/$mode-$i.log)"
-    read -r total overhead affected affectedn < <(python3 - "$OUT/$mode-$i/report.json" <<'EOF'
+    variants=stride
+    [ "$mode" = fresh ] && variants="stride stride-nocds"
+    for v in $variants; do
+      cds=on
+      [ "$v" = stride-nocds ] && cds=off
+      change
+      [ "$mode" = fresh ] && shutdown
+      t0=$(now_ms)
+      rc=0
+      "$STRIDE" run --bazel-cds=$cds --base HEAD~1 --cache-dir "$DIGESTS" --out "$OUT/$mode-$v-$i" >"$OUT/$mode-$v-$i.log" 2>&1 || rc=$?
+      t1=$(now_ms)
+      [ $rc -eq 0 ] || say "warning: stride run exited $rc ($OUT/$mode-$v-$i.log)"
+      read -r total overhead affected affectedn < <(python3 - "$OUT/$mode-$v-$i/report.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 t = r["timing"]
 print(t["total_ms"], t["overhead_ms"], t["affected_ms"], r["affected"]["count"])
 EOF
 )
-    printf 'stride\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$((t1 - t0))" "$total" "$overhead" "$affected" "$affectedn" >>"$OUT/samples.tsv"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$v" "$mode" "$((t1 - t0))" "$total" "$overhead" "$affected" "$affectedn" >>"$OUT/samples.tsv"
+    done
 
     change
-    [ "$mode" = fresh ] && bazel shutdown >/dev/null 2>&1
+    [ "$mode" = fresh ] && shutdown
     t0=$(now_ms)
     rc=0
     bazel test //... >"$OUT/bazel-$mode-$i.log" 2>&1 || rc=$?
@@ -136,7 +150,7 @@ EOF
     # again before the next fresh measurement).
     "$STRIDE" affected --base HEAD~1 --cache-dir "$DIGESTS" >/dev/null 2>>"$OUT/affected-untimed.log" ||
       say "warning: untimed stride affected failed ($OUT/affected-untimed.log)"
-    say "$mode $i: stride $(tail -2 "$OUT/samples.tsv" | head -1 | cut -f3) ms, bazel test //... $(tail -1 "$OUT/samples.tsv" | cut -f3) ms"
+    say "$mode $i: $(awk -F'\t' -v m=$mode '$2==m {last[$1]=$3} END {for (k in last) printf "%s %s ms, ", k, last[k]}' "$OUT/samples.tsv" | sed 's/, $//')"
   done
 done
 
@@ -146,19 +160,24 @@ report=$OUT/summary.md
   echo
   echo "| server | stride run | bazel test //... | ratio | stride's own (incl. affected's query) | stride's own (excl. affected) | affected | targets affected |"
   echo "|---|---|---|---|---|---|---|---|"
-  for mode in fresh warm; do
-    s=$(awk -F'\t' -v m=$mode '$1=="stride" && $2==m {print $3}' "$OUT/samples.tsv" | median)
+  for row in "fresh stride" "fresh stride-nocds" "warm stride"; do
+    set -- $row
+    mode=$1 v=$2
+    label=$mode
+    [ "$v" = stride-nocds ] && label="$mode, --bazel-cds=off"
+    s=$(awk -F'\t' -v m=$mode -v t=$v '$1==t && $2==m {print $3}' "$OUT/samples.tsv" | median)
+    [ "$s" != nan ] || continue
     b=$(awk -F'\t' -v m=$mode '$1=="bazel" && $2==m {print $3}' "$OUT/samples.tsv" | median)
-    o=$(awk -F'\t' -v m=$mode '$1=="stride" && $2==m && $4>0 {print $5/$4}' "$OUT/samples.tsv" | median)
-    ox=$(awk -F'\t' -v m=$mode '$1=="stride" && $2==m && $4>0 {print ($5-$6)/$4}' "$OUT/samples.tsv" | median)
-    a=$(awk -F'\t' -v m=$mode '$1=="stride" && $2==m {print $6}' "$OUT/samples.tsv" | median)
-    n=$(awk -F'\t' -v m=$mode '$1=="stride" && $2==m {print $7}' "$OUT/samples.tsv" | median)
-    awk -v m=$mode -v s="$s" -v b="$b" -v o="$o" -v ox="$ox" -v a="$a" -v n="$n" 'BEGIN {
+    o=$(awk -F'\t' -v m=$mode -v t=$v '$1==t && $2==m && $4>0 {print $5/$4}' "$OUT/samples.tsv" | median)
+    ox=$(awk -F'\t' -v m=$mode -v t=$v '$1==t && $2==m && $4>0 {print ($5-$6)/$4}' "$OUT/samples.tsv" | median)
+    a=$(awk -F'\t' -v m=$mode -v t=$v '$1==t && $2==m {print $6}' "$OUT/samples.tsv" | median)
+    n=$(awk -F'\t' -v m=$mode -v t=$v '$1==t && $2==m {print $7}' "$OUT/samples.tsv" | median)
+    awk -v m="$label" -v s="$s" -v b="$b" -v o="$o" -v ox="$ox" -v a="$a" -v n="$n" 'BEGIN {
       printf "| %s | %.1f s | %.1f s | %.2f× | %.1f%% | %.1f%% | %.1f s | %d |\n", m, s/1000, b/1000, s/b, o*100, ox*100, a/1000, n }'
   done
   echo
   echo "Goals: ratio <= 0.2 with a fresh server; stride's own time <= 5% of its run."
-  echo "Samples: $OUT/samples.tsv (tool, server, wall ms, report total ms, overhead ms, affected ms, affected count); reports under $OUT/."
+  echo "Samples: $OUT/samples.tsv (tool [stride: --bazel-cds=on, stride-nocds: off], server, wall ms, report total ms, overhead ms, affected ms, affected count); reports under $OUT/."
 } >"$report"
-bazel shutdown >/dev/null 2>&1 || true
+shutdown
 cat "$report"

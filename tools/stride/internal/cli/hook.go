@@ -162,6 +162,9 @@ func parseRunArgs(args []string) (*runFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if err := rf.check(); err != nil {
+		return nil, err
+	}
 	return &rf, nil
 }
 
@@ -179,7 +182,10 @@ func hookRunFunc(rf *runFlags, branch string) hook.RunFunc {
 				}
 			}
 		}
-		opts := rf.options(env)
+		opts, err := rf.options(env)
+		if err != nil {
+			return string(report.StatusError), 2, err
+		}
 		opts.Base, opts.Head, opts.OutDir, opts.Branch = base, head, outDir, branch
 		pr := progress.New(log, false)
 		opts.Progress = pr

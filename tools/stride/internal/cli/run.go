@@ -44,7 +44,10 @@ func init() {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		opts := rf.options(env)
+		opts, err := rf.options(env)
+		if err != nil {
+			return err
+		}
 		opts.Base, opts.Head = *base, *head
 		opts.Branch = *branch
 		if opts.Branch == "" {
@@ -81,6 +84,7 @@ type runFlags struct {
 	bazelFlags runStringList
 	noBench    bool
 	publish    bool
+	cds        string
 }
 
 func (rf *runFlags) add(fs *flag.FlagSet) {
@@ -90,20 +94,85 @@ func (rf *runFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&rf.bazelBin, "bazel", "", "bazel `binary` (default: bazel from PATH)")
 	fs.Var(&rf.bazelFlags, "bazel-flag", "extra Bazel `flag` for build and test (repeatable), e.g. --bazel-flag=--config=ci")
 	fs.BoolVar(&rf.noBench, "no-bench", false, "do not run the benchmarks of tests tagged perf")
+	fs.StringVar(&rf.cds, "bazel-cds", "auto", "start Bazel's server with a class-data-sharing archive kept under --cache-dir: `on`, off, or auto (on when $CI is set); see docs/run.md")
+}
+
+// check reports flag values that parsing alone does not reject.
+func (rf *runFlags) check() error {
+	switch rf.cds {
+	case "on", "off", "auto", "":
+		return nil
+	}
+	return Usagef("--bazel-cds: want on, off or auto, got %q", rf.cds)
 }
 
 // options builds run options with the real collaborators.
-func (rf *runFlags) options(env *Env) run.Options {
+func (rf *runFlags) options(env *Env) (run.Options, error) {
+	plan, err := rf.cdsPlan(env)
+	if err != nil {
+		return run.Options{}, err
+	}
 	return run.Options{
 		Dir:        env.Dir,
 		Jobs:       rf.jobs,
 		BazelFlags: rf.bazelFlags,
 		NoBench:    rf.noBench,
-		Affecter:   &affectedAdapter{cacheDir: rf.cacheDir, bazel: rf.bazelBin},
-		Bazel:      &bazel.Bazel{Binary: rf.bazelBin, Dir: env.Dir},
+		Affecter:   &affectedAdapter{cacheDir: rf.cacheDir, bazel: rf.bazelBin, startup: plan.Flags},
+		Bazel:      cdsBazel{Bazel: &bazel.Bazel{Binary: rf.bazelBin, Dir: env.Dir, Startup: plan.Flags}, plan: plan},
 		Owners:     run.CheckerFunc(ownersCheckForRun),
 		Policy:     policyChecker(rf.bazelBin), // cli/policy.go
+	}, nil
+}
+
+// cdsPlan decides the class-data-sharing startup flags of the run's
+// Bazel server (bazel.CDS). Problems with the archive directory only turn
+// CDS off; a bad --bazel-cds value is a usage error.
+func (rf *runFlags) cdsPlan(env *Env) (*bazel.CDSPlan, error) {
+	if err := rf.check(); err != nil {
+		return nil, err
 	}
+	switch rf.cds {
+	case "auto":
+		if ci := os.Getenv("CI"); ci == "" || ci == "false" || ci == "0" {
+			return &bazel.CDSPlan{Note: "off ($CI is not set)"}, nil
+		}
+	case "off", "":
+		return &bazel.CDSPlan{Note: "off"}, nil
+	}
+	if rf.cacheDir == "" {
+		return &bazel.CDSPlan{Note: "off (no --cache-dir)"}, nil
+	}
+	ctx := context.Background()
+	b := &bazel.Bazel{Binary: rf.bazelBin, Dir: env.Dir}
+	v, err := b.CachedVersionKey(ctx, filepath.Join(rf.cacheDir, "bazel-versions.json"))
+	if err != nil {
+		return &bazel.CDSPlan{Note: "off: " + err.Error()}, nil
+	}
+	key, ok := bazel.CDSKey(v)
+	if !ok {
+		return &bazel.CDSPlan{Note: "off (no JVM found)"}, nil
+	}
+	c := &bazel.CDS{Dir: filepath.Join(rf.cacheDir, "bazel-cds"), Workspace: env.Dir, Key: key}
+	plan, err := c.Plan(ctx)
+	if err != nil {
+		return &bazel.CDSPlan{Note: "off: " + err.Error()}, nil
+	}
+	return plan, nil
+}
+
+// cdsBazel is the run's Bazel; once its server is up it records what a
+// class-data-sharing archive being written needs for its validation.
+type cdsBazel struct {
+	*bazel.Bazel
+	plan *bazel.CDSPlan
+}
+
+func (b cdsBazel) StartServer(ctx context.Context) error {
+	err := b.Bazel.StartServer(ctx)
+	// Even a failed `bazel version` (Debian's build without a version
+	// exits 2) leaves the server up.
+	_ = b.plan.ServerStarted()
+	return err
 }
 
 // finishRun prints the outcome of a run and maps it to an exit code.
@@ -149,6 +218,7 @@ func finishRun(env *Env, rep *report.Report, err error, outDir string, asJSON bo
 type affectedAdapter struct {
 	cacheDir string
 	bazel    string
+	startup  []string // the workspace server's startup flags (CDS)
 	log      io.Writer
 }
 
@@ -171,6 +241,7 @@ func (a *affectedAdapter) Affected(ctx context.Context, q run.Query) (*run.Affec
 	res, err := affected.Compute(ctx, affected.Options{
 		Dir: q.Dir, Base: q.Base, Head: q.Head, Uncommitted: q.Uncommitted,
 		CacheDir: a.cacheDir, Bazel: a.bazel, Log: a.log, DeferWrites: true,
+		WorkspaceStartup: a.startup,
 	})
 	var l listing
 	if early {

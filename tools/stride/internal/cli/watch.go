@@ -34,6 +34,9 @@ func init() {
 		if fs.NArg() > 0 {
 			return Usagef("unexpected argument %q", fs.Arg(0))
 		}
+		if err := rf.check(); err != nil {
+			return err
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		ctx, cancel := context.WithCancel(ctx)
@@ -62,7 +65,11 @@ func init() {
 			},
 			OnChange: func(ctx context.Context, paths []string) {
 				fmt.Fprintf(env.Stdout, "stride watch: changed: %s\n", summarizePaths(paths))
-				opts := rf.options(env)
+				opts, err := rf.options(env)
+				if err != nil {
+					fmt.Fprintf(env.Stderr, "stride watch: %v\n", err)
+					return
+				}
 				opts.Base = "HEAD"
 				opts.Uncommitted = true
 				opts.OutDir = outDir
