@@ -72,10 +72,13 @@ type Options struct {
 	// to make the cold build cheaper; later builds must not read one, or
 	// tests served from it would not count as executed).
 	BaseFlags []string
-	From      int    // first change ID to check (1-based)
-	Max       int    // at most this many changes (0: all)
-	OutDir    string // where results.jsonl and summary.md go
-	Log       io.Writer
+	// StrideUncached deletes stride's digest maps before each change, so
+	// stride computes both sides.
+	StrideUncached bool
+	From           int    // first change ID to check (1-based)
+	Max            int    // at most this many changes (0: all)
+	OutDir         string // where results.jsonl and summary.md go
+	Log            io.Writer
 }
 
 // Result is the verdict on one change.
@@ -267,6 +270,11 @@ func evaluate(ctx context.Context, o Options, r *Result, cacheDir string) error 
 	oracle := union(r.Executed, r.Changed)
 	r.Oracle = len(oracle)
 	if o.Stride != "" {
+		if o.StrideUncached {
+			if err := os.RemoveAll(filepath.Join(cacheDir, "maps")); err != nil {
+				return err
+			}
+		}
 		r.Stride = runTool(ctx, o.Repo, oracle, o.Stride, "-C", o.Repo, "affected", "--base", r.Base, "--head", r.Head, "--cache-dir", cacheDir)
 	}
 	if o.TD != "" {

@@ -80,6 +80,11 @@ type Options struct {
 	// Startup are extra Bazel startup flags for every invocation (those
 	// of scratch workspaces come after, so their --output_base wins).
 	Startup []string
+	// WorkspaceStartup are startup flags for the workspace's own server
+	// only, after Startup (stride run's class-data-sharing flag, see
+	// bazel.CDS; they must match what the caller passes its own Bazel
+	// commands, or the server restarts). They change no digest.
+	WorkspaceStartup []string
 	// ScratchIdleSecs is --max_idle_secs for the Bazel servers of scratch
 	// workspaces (default 300), so they do not linger.
 	ScratchIdleSecs int
@@ -241,6 +246,9 @@ func (r *run) readTrees() error {
 
 func (r *run) bazelAt(dir string, startup ...string) *bazel.Bazel {
 	all := append(append([]string{}, r.opts.Startup...), startup...)
+	if dir == r.root {
+		all = append(all, r.opts.WorkspaceStartup...)
+	}
 	return &bazel.Bazel{Binary: r.opts.Bazel, Dir: dir, Startup: all}
 }
 
@@ -270,7 +278,13 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	// used if the work tree holds head and no .bzl file changed (which
 	// wants the stack flags).
 	var fullPre chan prefetch
+	rdepsCand := false
 	if !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() && !r.cache.has(headKey) && !r.cache.has(baseKey) {
+		// Only contents modified: the rdeps path (rdeps.go) needs the
+		// trees before its query, and no full query.
+		rdepsCand = !r.opts.NoFastPath && r.modifiedOnly(ctx)
+	}
+	if !rdepsCand && !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() && !r.cache.has(headKey) && !r.cache.has(baseKey) {
 		fullPre = make(chan prefetch, 1)
 		go func() {
 			qr, err := r.bazelAt(r.root).QueryProto(ctx, QueryExpr)
@@ -319,6 +333,22 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 		empty := &Snapshot{Format: FormatVersion, Nodes: map[string]*Node{}, Repos: map[string]*Repo{}, Globals: map[string]string{}}
 		res.fill(&comparison{base: empty, head: empty, files: changes, reasons: map[string][]Reason{}})
 		return res, nil
+	}
+
+	if rdepsCand {
+		t := time.Now()
+		c, err := r.computeRdeps(ctx, res, changes)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			res.fill(c)
+			// The maps hold only the affected part of the graph.
+			res.Stats.TargetsAtHead, res.Stats.NodesAtHead = 0, 0
+			res.Stats.HeadMS = time.Since(t).Milliseconds()
+			r.logf("compared: %d targets affected", len(res.Targets))
+			return res, nil
+		}
 	}
 
 	// With base's map on disk and head's not, head will be patched from

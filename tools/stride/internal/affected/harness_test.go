@@ -167,9 +167,11 @@ type affectedCase struct {
 	explain map[string]string
 }
 
-// runCases checks every case four ways: with the cache and the fast path
+// runCases checks every case five ways: with the cache and the fast path
 // (base derived from head's query when only contents changed); with every
-// side queried in full (base in its scratch copy); with base's map cached
+// side queried in full (base in its scratch copy); with no map cached and
+// the fast path (the rdeps path when only contents changed, whose targets
+// and reasons must equal the full maps'); with base's map cached
 // and head's patched from it (incremental.go); and with head's map cached
 // and base's patched from it. All must agree, and each patched map must
 // equal the map its full query gives.
@@ -194,6 +196,28 @@ func (w *testWS) runCases(cases []affectedCase) {
 			checkResult(t, tc, full)
 			if full.Base.Commit == full.Head.Commit || full.Head.Uncommitted {
 				return
+			}
+			// Neither map cached, fast path on: a change of file contents
+			// only takes the rdeps path (rdeps.go), which must give what
+			// the full maps give, reasons included.
+			aside := maps + ".aside"
+			if err := os.Rename(maps, aside); err != nil {
+				t.Fatal(err)
+			}
+			uncached := fast
+			uncached.CacheDir = slow.CacheDir
+			rd := compute(t, uncached)
+			if err := os.RemoveAll(maps); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(aside, maps); err != nil {
+				t.Fatal(err)
+			}
+			checkResult(t, tc, rd)
+			if rd.Head.Source == "query-rdeps" {
+				if d := cmp.Diff(full.Targets, rd.Targets); d != "" {
+					t.Errorf("rdeps path differs from the full maps (-full +rdeps):\n%s", d)
+				}
 			}
 			headMap, baseMap := readMap(t, maps, full.Head.Commit), readMap(t, maps, full.Base.Commit)
 			if headMap == nil || baseMap == nil {
