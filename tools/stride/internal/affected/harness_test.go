@@ -170,8 +170,9 @@ type affectedCase struct {
 // runCases checks every case five ways: with the cache and the fast path
 // (base derived from head's query when only contents changed); with every
 // side queried in full (base in its scratch copy); with no map cached and
-// the fast path (the rdeps path when only contents changed, whose targets
-// and reasons must equal the full maps'); with base's map cached
+// the fast path (the rdeps path when no .bzl, WORKSPACE or settings file
+// changed, whose targets, reasons and removed targets must equal the full
+// maps'); with base's map cached
 // and head's patched from it (incremental.go); and with head's map cached
 // and base's patched from it. All must agree, and each patched map must
 // equal the map its full query gives.
@@ -216,7 +217,10 @@ func (w *testWS) runCases(cases []affectedCase) {
 			checkResult(t, tc, rd)
 			if rd.Head.Source == "query-rdeps" {
 				if d := cmp.Diff(full.Targets, rd.Targets); d != "" {
-					t.Errorf("rdeps path differs from the full maps (-full +rdeps):\n%s", d)
+					t.Errorf("rdeps path: targets differ from the full maps' (-full +rdeps):\n%s", d)
+				}
+				if d := cmp.Diff(full.Removed, rd.Removed); d != "" {
+					t.Errorf("rdeps path: removed targets differ from the full maps' (-full +rdeps):\n%s", d)
 				}
 			}
 			headMap, baseMap := readMap(t, maps, full.Head.Commit), readMap(t, maps, full.Base.Commit)

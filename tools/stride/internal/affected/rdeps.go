@@ -5,36 +5,43 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
+	buildpb "github.com/strideci/monorepo/third_party/bazel_proto/build"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
 )
 
 // The rdeps path.
 //
-// When neither side's digest map is cached and the change only modifies
-// the content of regular files (no BUILD, .bzl, WORKSPACE or settings
-// file; files added or deleted only where no glob sees them: see
-// rdepsQuery), both sides have the same query result. Every node's own digest is then equal at both sides
-// except the changed source files', so the targets whose digests or
-// dependencies differ are exactly the reverse dependencies of those files
-// in head's graph: one
+// When neither side's digest map is cached and no .bzl, WORKSPACE or
+// settings file changed, the two sides' query results differ at most in
+// the dirty packages (a BUILD file changed, or a file was added to or
+// deleted from them, which a glob may see; incremental.go). Every other
+// node has the same own digest at both sides except the changed source
+// files'. So the targets whose digests or dependencies can differ are the
+// reverse dependencies, in head's graph, of the changed files and of the
+// dirty packages' targets. One query at head gives them,
 //
-//	bazel query 'rdeps(//..., filter(FILES, set(//pkg:* ...))) + //external:*'
+//	bazel query 'rdeps(//..., //dirty:* + filter(FILES, set(//pkg:*))) + //external:*'
 //
-// gives them (and the repository definitions, to check that none reads a
-// changed file). Its snapshots of head and base (the same nodes, with
-// base's file contents) compared as usual give the same targets and
-// reasons as the full maps would, at the cost of a query about as fast as
-// `bazel query //...`, instead of one of the whole graph with every
-// attribute. The maps are partial, so none is cached. The path gives up
-// (and the full computation runs) when the query fails, when the work tree
-// is not head, when a repository definition reads a changed file, when
-// the query saw files that head lacks, or when the comparison finds a
-// workspace-wide change (a toolchain or platform target affected), whose
-// answer is every target.
+// with the repository definitions (to check that none reads a changed
+// file), and a query of the dirty packages at base (in base's scratch
+// copy, in parallel) gives base's version of those. Head's partial map
+// and base's (the same nodes with the dirty packages from base's query
+// and base's file contents) compared as usual give the targets, reasons
+// and removed targets the full maps would (the tests check it on every
+// case), at the cost of a query about as fast as `bazel query //...`
+// instead of one of the whole graph with every attribute. Partial maps
+// are not cached. The path gives up (and the full computation runs) when
+// a query fails, when the work tree is not head, when a repository
+// definition reads a changed file, when the query saw files head lacks,
+// or when the comparison finds a workspace-wide change (a toolchain or
+// platform target affected), whose answer is every target.
 
 // maxRdepsFiles bounds the changed files the rdeps path takes.
 const maxRdepsFiles = 500
@@ -56,7 +63,7 @@ func (r *run) modifiedOnly(ctx context.Context) bool {
 	for i := 0; i < len(fields); i += 2 {
 		// ":100644 100644 <sha> <sha> M", then the path.
 		meta := strings.Fields(strings.TrimPrefix(string(fields[i]), ":"))
-		if len(meta) != 5 || graphFile(string(fields[i+1])) {
+		if p := string(fields[i+1]); len(meta) != 5 || graphFile(p) && !isBuildFile(p) {
 			return false
 		}
 		switch meta[4] {
@@ -81,30 +88,44 @@ func (r *run) modifiedOnly(ctx context.Context) bool {
 
 func regularMode(m string) bool { return m == "100644" || m == "100755" }
 
-// rdepsQuery is the query of the rdeps path for the changed files; ok is
-// false when the change is not one the path takes. Modified regular files
-// may be anywhere. A file deleted from a package may have been a glob's
-// match at base, so deleted files must be in no package at either side.
-// An added file may be in a package if no target has it at head (a glob
-// that matched it would change the graph: computeRdeps checks that after
-// the query, which the added files' labels are part of). Added or deleted
-// files in a tree with symbolic links are refused (a link can make a
+// maxRdepsPackages bounds the dirty packages the rdeps path re-queries
+// at base.
+const maxRdepsPackages = 50
+
+// rdepsPlan is what the rdeps path queries.
+type rdepsPlan struct {
+	// head is the query at head: the reverse dependencies of the changed
+	// files and of every target of the dirty packages, and the
+	// repository definitions.
+	head string
+	// dirty are the packages whose targets can differ between the sides
+	// (a BUILD file changed, or a file was added to or deleted from them:
+	// a glob may see it); their targets at base come from a query of base.
+	dirty []string
+}
+
+// planRdeps returns the rdeps path's plan for a change, ok false when the
+// change is not one it takes: only BUILD files and regular files changed
+// (no .bzl, WORKSPACE or settings file, no symbolic link or submodule), at
+// most maxRdepsFiles files and maxRdepsPackages dirty packages, and no
+// file added or deleted in a tree with symbolic links (a link can make a
 // glob see another directory).
-func rdepsQuery(cs *changeSet, baseFS, headFS *fileSet) (expr string, ok bool) {
+func planRdeps(cs *changeSet, baseFS, headFS *fileSet) (plan rdepsPlan, ok bool) {
 	if len(cs.changed) == 0 || len(cs.changed) > maxRdepsFiles {
-		return "", false
+		return plan, false
 	}
-	pkgs := map[string]bool{}
+	dirty := map[string]bool{}
+	filePkgs := map[string]bool{}
 	var labels []string
 	links := -1
 	for p, st := range cs.changed {
-		if graphFile(p) {
-			return "", false
+		if graphFile(p) && !isBuildFile(p) {
+			return plan, false
 		}
 		switch st {
 		case "modified":
 			if !regular(baseFS, p) || !regular(headFS, p) {
-				return "", false
+				return plan, false
 			}
 		case "added", "deleted":
 			if links < 0 {
@@ -113,22 +134,19 @@ func rdepsQuery(cs *changeSet, baseFS, headFS *fileSet) (expr string, ok bool) {
 					links = 1
 				}
 			}
-			if links == 1 {
-				return "", false
-			}
-			if st == "added" && !regular(headFS, p) || st == "deleted" && !regular(baseFS, p) {
-				return "", false
-			}
-			_, inBase := enclosingPackage(baseFS, p)
-			_, inHead := enclosingPackage(headFS, p)
-			if st == "deleted" && (inBase || inHead) {
-				return "", false
+			if links == 1 || st == "added" && !regular(headFS, p) || st == "deleted" && !regular(baseFS, p) {
+				return plan, false
 			}
 		default:
-			return "", false
+			return plan, false
 		}
-		if st == "deleted" {
-			continue // in no package
+		if isBuildFile(p) || st != "modified" {
+			for _, fs := range []*fileSet{baseFS, headFS} {
+				if pkg, ok := enclosingPackage(fs, p); ok {
+					dirty[pkg] = true
+				}
+			}
+			continue
 		}
 		pkg, ok := enclosingPackage(headFS, p)
 		if !ok {
@@ -136,43 +154,81 @@ func rdepsQuery(cs *changeSet, baseFS, headFS *fileSet) (expr string, ok bool) {
 		}
 		name := strings.TrimPrefix(strings.TrimPrefix(p, pkg), "/")
 		if strings.ContainsAny(name, "\"'") {
-			return "", false // not quotable in a query word
+			return plan, false // not quotable in a query word
 		}
-		pkgs[pkg] = true
+		filePkgs[pkg] = true
 		labels = append(labels, regexp.QuoteMeta("//"+pkg+":"+name))
 	}
-	if len(labels) == 0 {
-		return "//external:*", true
+	if len(dirty) > maxRdepsPackages {
+		return plan, false
 	}
-	sort.Strings(labels)
-	var sets []string
-	for p := range pkgs {
-		sets = append(sets, "//"+p+":*")
+	var roots []string
+	for p := range dirty {
+		plan.dirty = append(plan.dirty, p)
+		if headFS.exists(path.Join(p, "BUILD.bazel")) || headFS.exists(path.Join(p, "BUILD")) {
+			roots = append(roots, "//"+p+":*")
+		}
 	}
-	sort.Strings(sets)
-	// A file of a package is a target only if a rule or exports_files
-	// names it; filter() over the package's targets drops the others
-	// (which no target reads) without the error a missing label gives.
-	return fmt.Sprintf(`rdeps(//..., filter("^(%s)$", set(%s))) + //external:*`, strings.Join(labels, "|"), strings.Join(sets, " ")), true
+	sort.Strings(plan.dirty)
+	sort.Strings(roots)
+	if len(labels) > 0 {
+		sort.Strings(labels)
+		var sets []string
+		for p := range filePkgs {
+			sets = append(sets, "//"+p+":*")
+		}
+		sort.Strings(sets)
+		// A file of a package is a target only if a rule or exports_files
+		// names it; filter() over the package's targets drops the others
+		// (which no target reads) without the error a missing label gives.
+		roots = append(roots, fmt.Sprintf(`filter("^(%s)$", set(%s))`, strings.Join(labels, "|"), strings.Join(sets, " ")))
+	}
+	plan.head = "//external:*"
+	if len(roots) > 0 {
+		plan.head = fmt.Sprintf("rdeps(//..., %s) + //external:*", strings.Join(roots, " + "))
+	}
+	return plan, true
 }
 
 // computeRdeps runs the rdeps path. It returns nil (and no error) when the
 // path gives up; the caller then computes in full.
 func (r *run) computeRdeps(ctx context.Context, res *Result, changes *changeSet) (*comparison, error) {
-	expr, ok := rdepsQuery(changes, r.baseFS, r.headFS)
+	plan, ok := planRdeps(changes, r.baseFS, r.headFS)
 	if !ok || !r.headInWorkTree() {
 		return nil, nil
 	}
-	r.logf("only file contents changed and no map is cached: querying the changed files' reverse dependencies in %s", r.root)
-	qr, err := r.bazelAt(r.root).QueryProto(ctx, expr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	baseExpr := packagesQuery(plan.dirty, r.baseFS)
+	if baseExpr != "" && r.opts.CacheDir == "" {
+		return nil, nil // no scratch copy of base to query
+	}
+	r.logf("no map is cached and no .bzl, WORKSPACE or settings file changed: querying the reverse dependencies of the changes in %s (%d dirty packages)", r.root, len(plan.dirty))
+	var headQR, baseQR *buildpb.QueryResult
+	var headErr, baseErr error
+	var baseRoot string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		headQR, headErr = r.bazelAt(r.root).QueryProto(gctx, plan.head)
+		return nil
+	})
+	if baseExpr != "" {
+		g.Go(func() error {
+			baseQR, baseRoot, baseErr = r.queryBaseExpr(gctx, baseExpr)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if headErr != nil || baseErr != nil {
+		err := headErr
+		if err == nil {
+			err = baseErr
 		}
 		r.logf("the reverse-dependency query failed; computing in full: %v", firstLine(errText(err)))
 		return nil, nil
 	}
-	head, untracked, err := buildSnapshot(qr, r.headFS, r.headHash.String(), r.root, r.root)
+	head, untracked, err := buildSnapshot(headQR, r.headFS, r.headHash.String(), r.root, r.root)
 	if err != nil {
 		return nil, err
 	}
@@ -180,24 +236,55 @@ func (r *run) computeRdeps(ctx context.Context, res *Result, changes *changeSet)
 		r.logf("the work tree has files head lacks (%s); computing in full", untracked[0])
 		return nil, nil
 	}
-	for _, n := range head.Nodes {
-		if n.Type == typeSource && n.Path != "" && changes.changed[n.Path] == "added" {
-			r.logf("an added file is a target (%s); computing in full", n.Path)
-			return nil, nil
-		}
-	}
 	if !repoCheck(changes, head) {
 		r.logf("a repository definition reads a changed file; computing in full")
 		return nil, nil
 	}
-	base := rehashSources(head, r.baseFS, r.baseHash.String())
+	base, err := basePartial(head, plan.dirty, baseQR, r.baseFS, r.baseHash.String(), baseRoot)
+	if err != nil {
+		return nil, err
+	}
 	c := compareChanges(base, head, r.baseFS, r.headFS, changes, nil)
 	if len(c.global) > 0 {
 		r.logf("the change affects every target (%s); computing in full", c.global[0].Text)
 		return nil, nil
 	}
 	res.Head.Source, res.Base.Source = "query-rdeps", "derived-rdeps"
+	if baseQR != nil {
+		res.Base.Source = "query-scratch-rdeps"
+	}
 	return c, nil
+}
+
+// basePartial is base's side of the rdeps path: head's partial map with
+// the main repository's targets of the dirty packages replaced by qr's (a
+// query of those packages at base, run in root; nil when none exists
+// there) and every source file's digest recomputed from files.
+func basePartial(head *Snapshot, dirty []string, qr *buildpb.QueryResult, files *fileSet, commit, root string) (*Snapshot, error) {
+	dirtySet := make(map[string]bool, len(dirty))
+	for _, d := range dirty {
+		dirtySet[d] = true
+	}
+	kept := &Snapshot{Format: head.Format, Workspace: head.Workspace, Nodes: make(map[string]*Node, len(head.Nodes)), Repos: head.Repos}
+	for name, n := range head.Nodes {
+		if n.Repo == "" && !strings.HasPrefix(name, "//external:") {
+			if l, ok := parseLabel(name); ok && dirtySet[l.pkg] {
+				continue
+			}
+		}
+		kept.Nodes[name] = n
+	}
+	snap := rehashSources(kept, files, commit)
+	if qr != nil {
+		b := &builder{files: files, root: root, snap: snap}
+		for _, t := range qr.Target {
+			if err := b.addTarget(t); err != nil {
+				return nil, err
+			}
+		}
+		snap.Globals = computeGlobals(files, snap)
+	}
+	return snap, nil
 }
 
 // rehashSources is snap with the digests of the workspace's source files

@@ -1,6 +1,7 @@
 package affected
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -8,7 +9,7 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 )
 
-func TestRdepsQuery(t *testing.T) {
+func TestPlanRdeps(t *testing.T) {
 	files := func(extra map[string]string) *fileSet {
 		fs := &fileSet{entries: map[string]gitrepo.TreeEntry{}}
 		for p, c := range map[string]string{
@@ -39,6 +40,7 @@ func TestRdepsQuery(t *testing.T) {
 		name       string
 		base, head map[string]string
 		want       string
+		dirty      string
 		ok         bool
 	}{
 		{
@@ -61,8 +63,25 @@ func TestRdepsQuery(t *testing.T) {
 			ok:   true,
 		},
 		{
-			name: "a BUILD file changed",
-			head: map[string]string{"lib/a/BUILD.bazel": "# v2"},
+			name:  "a BUILD file changed and a file elsewhere",
+			head:  map[string]string{"lib/a/BUILD.bazel": "# v2", "lib/b/b+1.go": "package b // v2"},
+			want:  `rdeps(//..., //lib/a:* + filter("^(//lib/b:b\+1\.go)$", set(//lib/b:*))) + //external:*`,
+			dirty: "lib/a",
+			ok:    true,
+		},
+		{
+			name:  "a new package (its files left the root package)",
+			head:  map[string]string{"cmd/c/BUILD.bazel": "", "cmd/c/main.go": "package main"},
+			want:  `rdeps(//..., //:* + //cmd/c:*) + //external:*`,
+			dirty: " cmd/c",
+			ok:    true,
+		},
+		{
+			name:  "a deleted package: only base has it",
+			head:  map[string]string{"lib/b/BUILD": "-", "lib/b/b+1.go": "-"},
+			want:  `rdeps(//..., //:*) + //external:*`,
+			dirty: " lib/b",
+			ok:    true,
 		},
 		{
 			name: "a .bzl file changed",
@@ -70,14 +89,18 @@ func TestRdepsQuery(t *testing.T) {
 			head: map[string]string{"lib/a/defs.bzl": "v2"},
 		},
 		{
-			name: "a file added to a package: checked after the query",
-			head: map[string]string{"lib/a/new.go": "package a"},
-			want: `rdeps(//..., filter("^(//lib/a:new\.go)$", set(//lib/a:*))) + //external:*`,
-			ok:   true,
+			name:  "a file added to a package: dirty",
+			head:  map[string]string{"lib/a/new.go": "package a"},
+			want:  `rdeps(//..., //lib/a:*) + //external:*`,
+			dirty: "lib/a",
+			ok:    true,
 		},
 		{
-			name: "a file deleted from a package",
-			head: map[string]string{"lib/a/a.go": "-"},
+			name:  "a file deleted from a package: dirty",
+			head:  map[string]string{"lib/a/a.go": "-"},
+			want:  `rdeps(//..., //lib/a:*) + //external:*`,
+			dirty: "lib/a",
+			ok:    true,
 		},
 		{
 			name: "files added and deleted in no package",
@@ -100,9 +123,9 @@ func TestRdepsQuery(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			base, head := files(tc.base), files(tc.head)
-			got, ok := rdepsQuery(diffFiles(base, head), base, head)
-			if ok != tc.ok || got != tc.want {
-				t.Errorf("rdepsQuery = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
+			plan, ok := planRdeps(diffFiles(base, head), base, head)
+			if ok != tc.ok || plan.head != tc.want || strings.Join(plan.dirty, " ") != tc.dirty {
+				t.Errorf("planRdeps = %q (dirty %q), %v; want %q (dirty %q), %v", plan.head, plan.dirty, ok, tc.want, tc.dirty, tc.ok)
 			}
 		})
 	}
