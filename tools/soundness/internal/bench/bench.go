@@ -6,8 +6,11 @@
 // means the base commit's map is in stride's cache (the changes form a
 // chain, so the previous change's head is this change's base);
 // "uncached" runs with the digest maps deleted from the cache directory
-// (stride's scratch workspaces kept), so both maps are computed. The first
-// run with an empty cache directory is reported on its own.
+// (stride's scratch workspaces kept), so both maps are computed; "without
+// cache dir" runs with --cache-dir "" (a one-off run: the rdeps path where
+// it applies; changes that need a scratch copy of base fail and are left
+// out). The first run with an empty cache directory is reported on its
+// own.
 package bench
 
 import (
@@ -48,6 +51,10 @@ type Sample struct {
 	Query          float64 `json:"query"`
 	StrideCached   float64 `json:"stride_cached"`
 	StrideUncached float64 `json:"stride_uncached"`
+	// StrideNoCache is stride with --cache-dir "" (a one-off run: the
+	// rdeps path where it applies); 0 when that run failed (a base that
+	// needs its own query has no scratch copy without a cache).
+	StrideNoCache float64 `json:"stride_nocache,omitempty"`
 	TDCached       float64 `json:"td_cached,omitempty"`
 	TDUncached     float64 `json:"td_uncached,omitempty"`
 	StrideCount    int     `json:"stride_count"`
@@ -66,6 +73,8 @@ type ModeResult struct {
 	// Median ratios to the query time of the same change.
 	StrideCached   float64 `json:"stride_cached_ratio"`
 	StrideUncached float64 `json:"stride_uncached_ratio"`
+	StrideNoCache  float64 `json:"stride_nocache_ratio"`
+	NoCacheN       int     `json:"stride_nocache_samples"`
 	TDCached       float64 `json:"td_cached_ratio,omitempty"`
 	TDUncached     float64 `json:"td_uncached_ratio,omitempty"`
 	MedianQuery    float64 `json:"median_query_secs"`
@@ -328,6 +337,13 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 				return
 			})
 			step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
+			step(func() error {
+				if secs, _, err := r.stride(ctx, "", c.Base, c.Head); err == nil {
+					s.StrideNoCache = secs
+				}
+				return nil
+			})
+			step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
 			step(func() (err error) { s.Query, err = r.query(ctx); return })
 			s.StrideCount = len(strideSet)
 			if td != "" {
@@ -338,13 +354,20 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 				s.TDCount = len(tdSet)
 				s.OnlyStride, s.OnlyTD = setDiff(strideSet, tdSet)
 			}
-			r.logf("bench %s %s change %d (%s): query %.2fs, stride cached %.2fs (%.2fx), uncached %.2fs (%.2fx), %d targets%s%s",
-				o.Label, mode, c.ID, c.Kind, s.Query, s.StrideCached, div(s.StrideCached, s.Query), s.StrideUncached, div(s.StrideUncached, s.Query), s.StrideCount,
+			r.logf("bench %s %s change %d (%s): query %.2fs, stride cached %.2fs (%.2fx), uncached %.2fs (%.2fx), no cache %.2fs (%.2fx), %d targets%s%s",
+				o.Label, mode, c.ID, c.Kind, s.Query, s.StrideCached, div(s.StrideCached, s.Query), s.StrideUncached, div(s.StrideUncached, s.Query),
+				s.StrideNoCache, div(s.StrideNoCache, s.Query), s.StrideCount,
 				tdNote(s), errNote(s))
 			res.Samples = append(res.Samples, s)
 		}
 		res.StrideCached = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideCached })
 		res.StrideUncached = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideUncached })
+		res.StrideNoCache = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideNoCache })
+		for _, s := range res.Samples {
+			if s.Err == "" && s.StrideNoCache > 0 {
+				res.NoCacheN++
+			}
+		}
 		if td != "" {
 			res.TDCached = medianRatio(res.Samples, func(s Sample) float64 { return s.TDCached })
 			res.TDUncached = medianRatio(res.Samples, func(s Sample) float64 { return s.TDUncached })
@@ -441,11 +464,11 @@ func WriteMarkdown(w io.Writer, results []ModeResult) {
 			td = true
 		}
 	}
-	fmt.Fprint(w, "| size | server | changes | median query s | stride cached / query (goal ≤ 1.1) | stride uncached / query (goal ≤ 2.2) | stride first run s |")
+	fmt.Fprint(w, "| size | server | changes | median query s | stride cached / query (goal ≤ 1.1) | stride uncached / query (goal ≤ 2.2) | stride without cache dir / query (changes it answered) | stride first run s |")
 	if td {
 		fmt.Fprint(w, " td cached / query | td uncached / query |")
 	}
-	fmt.Fprint(w, "\n|---|---|---|---|---|---|---|")
+	fmt.Fprint(w, "\n|---|---|---|---|---|---|---|---|")
 	if td {
 		fmt.Fprint(w, "---|---|")
 	}
@@ -461,8 +484,8 @@ func WriteMarkdown(w io.Writer, results []ModeResult) {
 		if r.FirstRun > 0 {
 			first = fmt.Sprintf("%.1f", r.FirstRun)
 		}
-		fmt.Fprintf(w, "| %s (%d targets) | %s | %d | %.2f | %.2fx %s | %.2fx %s | %s |", r.Label, r.Targets, r.Mode, ok, r.MedianQuery,
-			r.StrideCached, verdict(r.StrideCached, 1.1), r.StrideUncached, verdict(r.StrideUncached, 2.2), first)
+		fmt.Fprintf(w, "| %s (%d targets) | %s | %d | %.2f | %.2fx %s | %.2fx %s | %s (%d) | %s |", r.Label, r.Targets, r.Mode, ok, r.MedianQuery,
+			r.StrideCached, verdict(r.StrideCached, 1.1), r.StrideUncached, verdict(r.StrideUncached, 2.2), ratioCell(r.StrideNoCache), r.NoCacheN, first)
 		if td {
 			fmt.Fprintf(w, " %s | %s |", ratioCell(r.TDCached), ratioCell(r.TDUncached))
 		}

@@ -24,7 +24,9 @@
 // contents changed, base's snapshot is derived from head's query with
 // base's file contents. Otherwise base is queried (its dirty packages, or
 // in full) in a scratch copy of the base commit under the cache directory
-// (see scratch), in parallel with head.
+// (see scratch), in parallel with head. Without a cache directory, most
+// changes are answered by one query of their reverse dependencies
+// (rdeps.go).
 package affected
 
 import (
@@ -72,8 +74,9 @@ type Options struct {
 	// Kind filters the targets: "all" (default), "test" or "build".
 	Kind string
 	// CacheDir holds the digest maps and the scratch workspaces; "" means
-	// no cache and no scratch workspaces (a base that needs a query of its
-	// own is then an error).
+	// no cache and no scratch workspaces: changes the rdeps path takes
+	// (rdeps.go) cost one query of their reverse dependencies, and a base
+	// that needs a query of its own is an error.
 	CacheDir string
 	// Bazel is the bazel binary ("bazel" from PATH when empty).
 	Bazel string
@@ -279,10 +282,10 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	// wants the stack flags).
 	var fullPre chan prefetch
 	rdepsCand := false
-	if !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() && !r.cache.has(headKey) && !r.cache.has(baseKey) {
-		// Only contents modified: the rdeps path (rdeps.go) needs the
-		// trees before its query, and no full query.
-		rdepsCand = !r.opts.NoFastPath && r.modifiedOnly(ctx)
+	if r.opts.CacheDir == "" && !r.opts.NoFastPath && !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() {
+		// No cache: the rdeps path (rdeps.go) may answer with a query of
+		// the changes' reverse dependencies; it needs the trees first.
+		rdepsCand = r.modifiedOnly(ctx)
 	}
 	if !rdepsCand && !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() && !r.cache.has(headKey) && !r.cache.has(baseKey) {
 		fullPre = make(chan prefetch, 1)

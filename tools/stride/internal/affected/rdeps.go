@@ -10,16 +10,17 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
-	buildpb "github.com/strideci/monorepo/third_party/bazel_proto/build"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
 )
 
-// The rdeps path.
+// The rdeps path: `stride affected` without a cache directory.
 //
-// When neither side's digest map is cached and no .bzl, WORKSPACE or
-// settings file changed, the two sides' query results differ at most in
+// With a cache, the first run of a chain queries head's whole graph, so
+// that its map is the next push's base and later runs need little or no
+// Bazel (see affected.go). With no cache directory there is no next run
+// to prepare for, and, when no .bzl, WORKSPACE or settings file changed
+// (but for test-only .bazelrc flags, which affect every test: the query
+// lists them all then), the two sides' query results differ at most in
 // the dirty packages (a BUILD file changed, or a file was added to or
 // deleted from them, which a glob may see; incremental.go). Every other
 // node has the same own digest at both sides except the changed source
@@ -30,18 +31,18 @@ import (
 //	bazel query 'rdeps(//..., //dirty:* + filter(FILES, set(//pkg:*))) + //external:*'
 //
 // with the repository definitions (to check that none reads a changed
-// file), and a query of the dirty packages at base (in base's scratch
-// copy, in parallel) gives base's version of those. Head's partial map
-// and base's (the same nodes with the dirty packages from base's query
-// and base's file contents) compared as usual give the targets, reasons
-// and removed targets the full maps would (the tests check it on every
-// case), at the cost of a query about as fast as `bazel query //...`
-// instead of one of the whole graph with every attribute. Partial maps
-// are not cached. The path gives up (and the full computation runs) when
-// a query fails, when the work tree is not head, when a repository
-// definition reads a changed file, when the query saw files head lacks,
-// or when the comparison finds a workspace-wide change (a toolchain or
-// platform target affected), whose answer is every target.
+// file). Head's partial map and base's (the same nodes without the dirty
+// packages, with base's file contents) compared as usual give the
+// targets, reasons and removed targets the full maps would (the tests
+// check it on every case), for a query about as fast as `bazel query
+// //...`. A dirty package that exists at base would need a query of base
+// in a scratch copy, which lives in the cache directory, so the path
+// takes only dirty packages new at head. It gives up (and the full
+// computation runs) when a query fails, when the work tree is not head,
+// when a repository definition reads a changed file, when the query saw
+// files head lacks, or when the comparison finds a workspace-wide change
+// (a toolchain or platform target affected), whose answer is every
+// target.
 
 // maxRdepsFiles bounds the changed files the rdeps path takes.
 const maxRdepsFiles = 500
@@ -63,7 +64,8 @@ func (r *run) modifiedOnly(ctx context.Context) bool {
 	for i := 0; i < len(fields); i += 2 {
 		// ":100644 100644 <sha> <sha> M", then the path.
 		meta := strings.Fields(strings.TrimPrefix(string(fields[i]), ":"))
-		if p := string(fields[i+1]); len(meta) != 5 || graphFile(p) && !isBuildFile(p) {
+		// .bazelrc files: test-only flag changes qualify (planRdeps).
+		if p := string(fields[i+1]); len(meta) != 5 || graphFile(p) && !isBuildFile(p) && !(strings.HasSuffix(p, ".bazelrc") && meta[4] == "M") {
 			return false
 		}
 		switch meta[4] {
@@ -100,13 +102,20 @@ type rdepsPlan struct {
 	head string
 	// dirty are the packages whose targets can differ between the sides
 	// (a BUILD file changed, or a file was added to or deleted from them:
-	// a glob may see it); their targets at base come from a query of base.
+	// a glob may see it).
 	dirty []string
+	// allTests: .bazelrc changed test-only flags, which affect every test;
+	// the head query lists every test rule too.
+	allTests bool
 }
 
+// testsExpr lists every test rule (isTest) of the main repository.
+const testsExpr = `kind("_test rule$|^test_suite rule$", //...)`
+
 // planRdeps returns the rdeps path's plan for a change, ok false when the
-// change is not one it takes: only BUILD files and regular files changed
-// (no .bzl, WORKSPACE or settings file, no symbolic link or submodule), at
+// change is not one it takes: only BUILD files, regular files and
+// test-only .bazelrc flags changed (no .bzl, WORKSPACE or other settings
+// file, no symbolic link or submodule), at
 // most maxRdepsFiles files and maxRdepsPackages dirty packages, and no
 // file added or deleted in a tree with symbolic links (a link can make a
 // glob see another directory).
@@ -120,7 +129,11 @@ func planRdeps(cs *changeSet, baseFS, headFS *fileSet) (plan rdepsPlan, ok bool)
 	links := -1
 	for p, st := range cs.changed {
 		if graphFile(p) && !isBuildFile(p) {
-			return plan, false
+			if !cs.settingsOnly(p) || st != "modified" {
+				return plan, false
+			}
+			plan.allTests = true
+			continue
 		}
 		switch st {
 		case "modified":
@@ -187,6 +200,9 @@ func planRdeps(cs *changeSet, baseFS, headFS *fileSet) (plan rdepsPlan, ok bool)
 	if len(roots) > 0 {
 		plan.head = fmt.Sprintf("rdeps(//..., %s) + //external:*", strings.Join(roots, " + "))
 	}
+	if plan.allTests {
+		plan.head += " + " + testsExpr
+	}
 	return plan, true
 }
 
@@ -197,38 +213,21 @@ func (r *run) computeRdeps(ctx context.Context, res *Result, changes *changeSet)
 	if !ok || !r.headInWorkTree() {
 		return nil, nil
 	}
-	baseExpr := packagesQuery(plan.dirty, r.baseFS)
-	if baseExpr != "" && r.opts.CacheDir == "" {
-		return nil, nil // no scratch copy of base to query
+	if packagesQuery(plan.dirty, r.baseFS) != "" {
+		// A dirty package exists at base: base's version of it would need
+		// a query in a scratch copy, which needs a cache directory.
+		return nil, nil
 	}
-	r.logf("no map is cached and no .bzl, WORKSPACE or settings file changed: querying the reverse dependencies of the changes in %s (%d dirty packages)", r.root, len(plan.dirty))
-	var headQR, baseQR *buildpb.QueryResult
-	var headErr, baseErr error
-	var baseRoot string
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		headQR, headErr = r.bazelAt(r.root).QueryProto(gctx, plan.head)
-		return nil
-	})
-	if baseExpr != "" {
-		g.Go(func() error {
-			baseQR, baseRoot, baseErr = r.queryBaseExpr(gctx, baseExpr)
-			return nil
-		})
-	}
-	_ = g.Wait()
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if headErr != nil || baseErr != nil {
-		err := headErr
-		if err == nil {
-			err = baseErr
+	r.logf("no cache directory and no .bzl, WORKSPACE or settings file changed: querying the reverse dependencies of the changes in %s", r.root)
+	qr, err := r.bazelAt(r.root).QueryProto(ctx, plan.head)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
 		r.logf("the reverse-dependency query failed; computing in full: %v", firstLine(errText(err)))
 		return nil, nil
 	}
-	head, untracked, err := buildSnapshot(headQR, r.headFS, r.headHash.String(), r.root, r.root)
+	head, untracked, err := buildSnapshot(qr, r.headFS, r.headHash.String(), r.root, r.root)
 	if err != nil {
 		return nil, err
 	}
@@ -240,27 +239,20 @@ func (r *run) computeRdeps(ctx context.Context, res *Result, changes *changeSet)
 		r.logf("a repository definition reads a changed file; computing in full")
 		return nil, nil
 	}
-	base, err := basePartial(head, plan.dirty, baseQR, r.baseFS, r.baseHash.String(), baseRoot)
-	if err != nil {
-		return nil, err
-	}
+	base := basePartial(head, plan.dirty, r.baseFS, r.baseHash.String())
 	c := compareChanges(base, head, r.baseFS, r.headFS, changes, nil)
 	if len(c.global) > 0 {
 		r.logf("the change affects every target (%s); computing in full", c.global[0].Text)
 		return nil, nil
 	}
 	res.Head.Source, res.Base.Source = "query-rdeps", "derived-rdeps"
-	if baseQR != nil {
-		res.Base.Source = "query-scratch-rdeps"
-	}
 	return c, nil
 }
 
-// basePartial is base's side of the rdeps path: head's partial map with
-// the main repository's targets of the dirty packages replaced by qr's (a
-// query of those packages at base, run in root; nil when none exists
-// there) and every source file's digest recomputed from files.
-func basePartial(head *Snapshot, dirty []string, qr *buildpb.QueryResult, files *fileSet, commit, root string) (*Snapshot, error) {
+// basePartial is base's side of the rdeps path: head's partial map without
+// the main repository's targets of the dirty packages (which base does
+// not have) and with every source file's digest recomputed from files.
+func basePartial(head *Snapshot, dirty []string, files *fileSet, commit string) *Snapshot {
 	dirtySet := make(map[string]bool, len(dirty))
 	for _, d := range dirty {
 		dirtySet[d] = true
@@ -274,17 +266,7 @@ func basePartial(head *Snapshot, dirty []string, qr *buildpb.QueryResult, files 
 		}
 		kept.Nodes[name] = n
 	}
-	snap := rehashSources(kept, files, commit)
-	if qr != nil {
-		b := &builder{files: files, root: root, snap: snap}
-		for _, t := range qr.Target {
-			if err := b.addTarget(t); err != nil {
-				return nil, err
-			}
-		}
-		snap.Globals = computeGlobals(files, snap)
-	}
-	return snap, nil
+	return rehashSources(kept, files, commit)
 }
 
 // rehashSources is snap with the digests of the workspace's source files

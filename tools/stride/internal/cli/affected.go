@@ -28,7 +28,7 @@ func init() {
 		kind := fs.String("kind", "all", "which targets: all, test or build")
 		asJSON := fs.Bool("json", false, "print the result as JSON (schema stride.affected/v1, see docs/affected.md)")
 		explain := fs.String("explain", "", "print why `LABEL` is affected, one chain of reasons per line")
-		cacheDir := fs.String("cache-dir", defaultDigestCache(), "`directory` for cached digest maps and scratch workspaces (\"\" disables)")
+		cacheDir := fs.String("cache-dir", defaultDigestCache(), "`directory` for cached digest maps and scratch workspaces (\"\": none, for one-off runs; see docs/affected.md)")
 		cacheLimit := fs.Int64("cache-limit-mb", affected.DefaultCacheLimit>>20, "keep the digest maps under `MB` megabytes, deleting the least recently used (-1: no limit)")
 		bazelBin := fs.String("bazel", "", "bazel `binary` (default: bazel from PATH)")
 		noFast := fs.Bool("no-fast-path", false, "query every side that is not cached in full (no fast path, no incremental maps)")
