@@ -55,13 +55,13 @@ type Sample struct {
 	// rdeps path where it applies); 0 when that run failed (a base that
 	// needs its own query has no scratch copy without a cache).
 	StrideNoCache float64 `json:"stride_nocache,omitempty"`
-	TDCached       float64 `json:"td_cached,omitempty"`
-	TDUncached     float64 `json:"td_uncached,omitempty"`
-	StrideCount    int     `json:"stride_count"`
-	TDCount        int     `json:"td_count,omitempty"`
-	OnlyStride     int     `json:"only_stride,omitempty"`
-	OnlyTD         int     `json:"only_td,omitempty"`
-	Err            string  `json:"error,omitempty"`
+	TDCached      float64 `json:"td_cached,omitempty"`
+	TDUncached    float64 `json:"td_uncached,omitempty"`
+	StrideCount   int     `json:"stride_count"`
+	TDCount       int     `json:"td_count,omitempty"`
+	OnlyStride    int     `json:"only_stride,omitempty"`
+	OnlyTD        int     `json:"only_td,omitempty"`
+	Err           string  `json:"error,omitempty"`
 }
 
 // ModeResult is every sample of one mode and the median ratios.
