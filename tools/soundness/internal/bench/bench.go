@@ -8,8 +8,8 @@
 // "uncached" runs with the digest maps deleted from the cache directory
 // (stride's scratch workspaces kept), so both maps are computed; "without
 // cache dir" runs with --cache-dir "" (a one-off run: the rdeps path where
-// it applies; changes that need a scratch copy of base fail and are left
-// out). The first run with an empty cache directory is reported on its
+// it applies; changes that need a scratch copy of base, for which every
+// target is then affected, are left out). The first run with an empty cache directory is reported on its
 // own.
 package bench
 
@@ -52,8 +52,9 @@ type Sample struct {
 	StrideCached   float64 `json:"stride_cached"`
 	StrideUncached float64 `json:"stride_uncached"`
 	// StrideNoCache is stride with --cache-dir "" (a one-off run: the
-	// rdeps path where it applies); 0 when that run failed (a base that
-	// needs its own query has no scratch copy without a cache).
+	// rdeps path where it applies); 0 when that run failed or gave another
+	// set than the cached run (a base that needs its own query has no
+	// scratch copy without a cache, so every target is affected).
 	StrideNoCache float64 `json:"stride_nocache,omitempty"`
 	TDCached      float64 `json:"td_cached,omitempty"`
 	TDUncached    float64 `json:"td_uncached,omitempty"`
@@ -338,7 +339,10 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 			})
 			step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
 			step(func() error {
-				if secs, _, err := r.stride(ctx, "", c.Base, c.Head); err == nil {
+				// Counted only when it gives the cached run's set: without
+				// a scratch copy, a base that needs a query of its own
+				// makes every target affected.
+				if secs, set, err := r.stride(ctx, "", c.Base, c.Head); err == nil && strings.Join(set, " ") == strings.Join(strideSet, " ") {
 					s.StrideNoCache = secs
 				}
 				return nil

@@ -75,10 +75,14 @@ type Options struct {
 	// StrideUncached deletes stride's digest maps before each change, so
 	// stride computes both sides.
 	StrideUncached bool
-	From           int    // first change ID to check (1-based)
-	Max            int    // at most this many changes (0: all)
-	OutDir         string // where results.jsonl and summary.md go
-	Log            io.Writer
+	// StrideNoCache runs stride with --cache-dir "" (one-off runs: the
+	// rdeps path), and again with the cache when that fails (a base that
+	// needs a scratch copy).
+	StrideNoCache bool
+	From          int    // first change ID to check (1-based)
+	Max           int    // at most this many changes (0: all)
+	OutDir        string // where results.jsonl and summary.md go
+	Log           io.Writer
 }
 
 // Result is the verdict on one change.
@@ -275,8 +279,19 @@ func evaluate(ctx context.Context, o Options, r *Result, cacheDir string) error 
 				return err
 			}
 		}
+		if o.StrideNoCache {
+			r.Stride = runTool(ctx, o.Repo, oracle, o.Stride, "-C", o.Repo, "affected", "--base", r.Base, "--head", r.Head, "--cache-dir", "")
+			if r.Stride.Err == "" {
+				return evaluateTD(ctx, o, r, oracle)
+			}
+		}
 		r.Stride = runTool(ctx, o.Repo, oracle, o.Stride, "-C", o.Repo, "affected", "--base", r.Base, "--head", r.Head, "--cache-dir", cacheDir)
 	}
+	return evaluateTD(ctx, o, r, oracle)
+}
+
+// evaluateTD runs target-determinator on a change (see evaluate).
+func evaluateTD(ctx context.Context, o Options, r *Result, oracle []string) error {
 	if o.TD != "" {
 		// target-determinator compares the current checkout (head) with a
 		// commit it checks out itself, and restores the checkout.

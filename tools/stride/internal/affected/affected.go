@@ -863,10 +863,12 @@ func graphFile(p string) bool {
 }
 
 // contentOnly reports whether base differs from head only by the content
-// of existing files (and by added files, checked after head's query), none
-// of which shapes the query result: then base's query result would be
-// head's.
+// of existing files (and by added files, checked after head's query, and
+// files deleted where no package is: no glob sees them unless a symbolic
+// link leads there), none of which shapes the query result: then base's
+// query result would be head's.
 func contentOnly(cs *changeSet, baseFS, headFS *fileSet) bool {
+	links := -1
 	for p, st := range cs.changed {
 		if graphFile(p) {
 			if cs.settingsOnly(p) && st == "modified" {
@@ -876,7 +878,24 @@ func contentOnly(cs *changeSet, baseFS, headFS *fileSet) bool {
 		}
 		switch st {
 		case "deleted":
-			return false
+			if !regular(baseFS, p) {
+				return false
+			}
+			if _, ok := enclosingPackage(baseFS, p); ok {
+				return false
+			}
+			if _, ok := enclosingPackage(headFS, p); ok {
+				return false
+			}
+			if links < 0 {
+				links = 0
+				if hasSymlinks(baseFS) || hasSymlinks(headFS) {
+					links = 1
+				}
+			}
+			if links == 1 {
+				return false
+			}
 		case "modified":
 			if !regular(baseFS, p) || !regular(headFS, p) {
 				return false

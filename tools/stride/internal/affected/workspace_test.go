@@ -134,6 +134,7 @@ func TestWorkspaceChanges(t *testing.T) {
 		{name: "tests only", base: c1, head: c2, kind: "test", want: []string{"//app:t"}},
 		{name: "build only", base: c1, head: c2, kind: "build", want: []string{"//lib:gen", "//lib:lib", "//lib:m", "//lib:m_gen"}},
 		{name: "files outside packages", base: c2, head: c3},
+		{name: "files deleted outside packages", base: c3, head: c2},
 		{name: "data file", base: c3, head: c4, want: []string{"//app:t"},
 			reasons: map[string][]string{"//app:t": {"source changed: app/data.txt"}}},
 		{name: "new file in glob", base: c4, head: c5, want: lib,
