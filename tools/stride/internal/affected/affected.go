@@ -76,7 +76,7 @@ type Options struct {
 	// CacheDir holds the digest maps and the scratch workspaces; "" means
 	// no cache and no scratch workspaces: changes the rdeps path takes
 	// (rdeps.go) cost one query of their reverse dependencies, and a base
-	// that needs a query of its own is an error.
+	// that needs a query of its own is an input error.
 	CacheDir string
 	// Bazel is the bazel binary ("bazel" from PATH when empty).
 	Bazel string
@@ -474,6 +474,9 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	if errors.Is(baseErr, errNoScratch) {
+		return nil, inputErr(fmt.Errorf("base %s needs a Bazel query of its own (the change is not one the rdeps path takes), which runs in a copy of base under the cache directory; run with a --cache-dir", short(r.baseHash)))
+	}
 	res.fill(compareChanges(base, head, r.baseFS, r.headFS, changes, baseErr))
 	r.logf("compared: %d targets affected", len(res.Targets))
 	return res, nil
@@ -558,6 +561,12 @@ func (r *run) patchFrom(ctx context.Context, from *Snapshot, changes *changeSet,
 }
 
 var errGaveUp = errors.New("incremental snapshot gave up")
+
+// errNoScratch: base needs a query of its own and there is no cache
+// directory for its scratch copy. Compute reports it as an input error
+// rather than as a base that cannot be loaded (which would make every
+// target affected).
+var errNoScratch = errors.New("no cache directory for a copy of base")
 
 // useFullPrefetch returns head's snapshot from the full query started
 // before the trees were read, or a nil snapshot when it cannot stand for
@@ -793,7 +802,7 @@ func (r *run) queryBase(ctx context.Context) (*Snapshot, error) {
 // and the directory queried.
 func (r *run) queryBaseExpr(ctx context.Context, expr string) (*buildpb.QueryResult, string, error) {
 	if r.opts.CacheDir == "" {
-		return nil, "", errors.New("no cache directory for a copy of base")
+		return nil, "", errNoScratch
 	}
 	s, err := openScratch(r.repo, r.opts.CacheDir, "base", r.baseHash)
 	if err != nil {

@@ -2,6 +2,7 @@ package affected
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -206,7 +207,12 @@ func (w *testWS) runCases(cases []affectedCase) {
 			// copy of base; that is not this check's business.)
 			nocache := fast
 			nocache.CacheDir = ""
-			if rd, err := Compute(context.Background(), nocache); err == nil && rd.Head.Source == "query-rdeps" {
+			rd, err := Compute(context.Background(), nocache)
+			var ie *InputError
+			if err != nil && (!errors.As(err, &ie) || !strings.Contains(err.Error(), "cache")) {
+				t.Errorf("no cache directory: want a result or an input error naming the cache, got %v", err)
+			}
+			if err == nil && rd.Head.Source == "query-rdeps" {
 				t.Logf("no cache: rdeps path, %d affected", len(rd.Targets))
 				checkResult(t, tc, rd)
 				if d := cmp.Diff(full.Targets, rd.Targets); d != "" {
