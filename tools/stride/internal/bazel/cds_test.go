@@ -28,6 +28,24 @@ func fakeServer(t *testing.T, proc string, pid int, workspace string, jvmArgs ..
 	}
 }
 
+// cdsDirs makes an archive directory, a fake /proc and a workspace (its
+// path with symbolic links resolved, as a Bazel server reports it).
+func cdsDirs(t *testing.T) (dir, proc, ws string) {
+	t.Helper()
+	root := t.TempDir()
+	dir, proc, ws = filepath.Join(root, "cds"), filepath.Join(root, "proc"), filepath.Join(root, "ws")
+	for _, d := range []string{dir, proc, ws} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(ws, "WORKSPACE"), "")
+	if r, err := filepath.EvalSymlinks(ws); err == nil {
+		ws = r
+	}
+	return dir, proc, ws
+}
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -130,19 +148,9 @@ func TestCDSPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			dir, proc, ws := filepath.Join(root, "cds"), filepath.Join(root, "proc"), filepath.Join(root, "ws")
-			for _, d := range []string{dir, proc, ws} {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			writeFile(t, filepath.Join(ws, "WORKSPACE"), "")
-			if r, err := filepath.EvalSymlinks(ws); err == nil {
-				ws = r
-			}
+			dir, proc, ws := cdsDirs(t)
 			tc.setup(t, dir, proc, ws)
-			c := &CDS{Dir: dir, Workspace: filepath.Join(ws), Key: key, ProcDir: proc,
+			c := &CDS{Dir: dir, Workspace: ws, Key: key, ProcDir: proc,
 				Validate: func(ctx context.Context, archive string, w CDSWriter) error {
 					if w.Java == "" || w.Jar == "" {
 						t.Errorf("Validate got writer %+v", w)
@@ -168,14 +176,7 @@ func TestCDSPlan(t *testing.T) {
 }
 
 func TestCDSServerStarted(t *testing.T) {
-	root := t.TempDir()
-	dir, proc, ws := filepath.Join(root, "cds"), filepath.Join(root, "proc"), filepath.Join(root, "ws")
-	for _, d := range []string{dir, proc, ws} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeFile(t, filepath.Join(ws, "WORKSPACE"), "")
+	dir, proc, ws := cdsDirs(t)
 	c := &CDS{Dir: dir, Workspace: ws, Key: "k", ProcDir: proc}
 	plan, err := c.Plan(context.Background())
 	if err != nil {
