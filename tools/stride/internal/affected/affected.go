@@ -284,8 +284,9 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	rdepsCand := false
 	if r.opts.CacheDir == "" && !r.opts.NoFastPath && !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() {
 		// No cache: the rdeps path (rdeps.go) may answer with a query of
-		// the changes' reverse dependencies; it needs the trees first.
-		rdepsCand = r.modifiedOnly(ctx)
+		// the changes' reverse dependencies; it needs the trees first, so
+		// no full query starts before them.
+		rdepsCand = true
 	}
 	if !rdepsCand && !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() && !r.cache.has(headKey) && !r.cache.has(baseKey) {
 		fullPre = make(chan prefetch, 1)

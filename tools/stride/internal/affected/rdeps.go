@@ -1,10 +1,8 @@
 package affected
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"path"
 	"regexp"
 	"sort"
@@ -46,49 +44,6 @@ import (
 
 // maxRdepsFiles bounds the changed files the rdeps path takes.
 const maxRdepsFiles = 500
-
-// modifiedOnly reports, from `git diff-tree` (a few milliseconds, before
-// the trees are read), whether base..head only modifies, adds or deletes
-// regular files that do not shape the query result: a candidate for the
-// rdeps path, which rdepsQuery decides with the trees.
-func (r *run) modifiedOnly(ctx context.Context) bool {
-	cmd := exec.CommandContext(ctx, "git", "-C", r.root, "diff-tree", "-r", "-z", "--no-renames", "--raw", r.baseHash.String(), r.headHash.String())
-	out, err := cmd.Output()
-	if err != nil || len(out) == 0 {
-		return false
-	}
-	fields := bytes.Split(bytes.TrimSuffix(out, []byte{0}), []byte{0})
-	if len(fields)%2 != 0 || len(fields)/2 > maxRdepsFiles {
-		return false
-	}
-	for i := 0; i < len(fields); i += 2 {
-		// ":100644 100644 <sha> <sha> M", then the path.
-		meta := strings.Fields(strings.TrimPrefix(string(fields[i]), ":"))
-		// .bazelrc files: test-only flag changes qualify (planRdeps).
-		if p := string(fields[i+1]); len(meta) != 5 || graphFile(p) && !isBuildFile(p) && !(strings.HasSuffix(p, ".bazelrc") && meta[4] == "M") {
-			return false
-		}
-		switch meta[4] {
-		case "M":
-			if !regularMode(meta[0]) || !regularMode(meta[1]) {
-				return false
-			}
-		case "A":
-			if !regularMode(meta[1]) {
-				return false
-			}
-		case "D":
-			if !regularMode(meta[0]) {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func regularMode(m string) bool { return m == "100644" || m == "100755" }
 
 // maxRdepsPackages bounds the dirty packages the rdeps path re-queries
 // at base.
