@@ -120,7 +120,12 @@ func CDSKey(versionKey string) (key string, ok bool) {
 //
 // Errors are about the archive directory; callers may go on without CDS.
 func (c *CDS) Plan(ctx context.Context) (*CDSPlan, error) {
-	procs := c.servers()
+	procs, ok := c.servers()
+	if !ok {
+		// Without /proc a running server cannot be seen, and a flag it
+		// lacks would restart it.
+		return &CDSPlan{Note: "off: no /proc to find a running server in", c: c}, nil
+	}
 	if p, flags, ok := c.live(procs); ok {
 		if len(flags) > 0 {
 			return &CDSPlan{Flags: flags, Note: "server running with " + flags[0], c: c}, nil
@@ -146,7 +151,8 @@ func (c *CDS) Plan(ctx context.Context) (*CDSPlan, error) {
 // whether a server runs at all: what a client must pass to talk to that
 // server instead of replacing it (e.g. for `bazel shutdown`).
 func (c *CDS) LiveFlags() (flags []string, running bool) {
-	_, flags, running = c.live(c.servers())
+	procs, _ := c.servers()
+	_, flags, running = c.live(procs)
 	return flags, running
 }
 
@@ -175,7 +181,8 @@ func (p *CDSPlan) ServerStarted() error {
 	if p == nil || p.writing == "" {
 		return nil
 	}
-	for _, s := range p.c.servers() {
+	procs, _ := p.c.servers()
+	for _, s := range procs {
 		for _, a := range s.args {
 			if a == cdsWriteFlag+p.writing {
 				w := CDSWriter{Java: s.exe, Jar: s.jar}
@@ -293,15 +300,15 @@ type serverProc struct {
 }
 
 // servers lists the running Bazel servers (JVMs whose arguments carry
-// --workspace_directory= after -jar).
-func (c *CDS) servers() []serverProc {
+// --workspace_directory= after -jar); ok is false without a /proc.
+func (c *CDS) servers() (_ []serverProc, ok bool) {
 	proc := c.ProcDir
 	if proc == "" {
 		proc = "/proc"
 	}
 	ents, err := os.ReadDir(proc)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	var out []serverProc
 	for _, e := range ents {
@@ -329,5 +336,5 @@ func (c *CDS) servers() []serverProc {
 		p.exe, _ = os.Readlink(filepath.Join(proc, e.Name(), "exe"))
 		out = append(out, p)
 	}
-	return out
+	return out, true
 }

@@ -200,3 +200,15 @@ func TestCDSServerStarted(t *testing.T) {
 		t.Errorf("LiveFlags = %q, %v; want %q, true", flags, running, plan.Flags)
 	}
 }
+
+func TestCDSWithoutProc(t *testing.T) {
+	dir, _, ws := cdsDirs(t)
+	c := &CDS{Dir: dir, Workspace: ws, Key: "k", ProcDir: filepath.Join(dir, "no-proc")}
+	plan, err := c.Plan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Flags) != 0 {
+		t.Errorf("flags %q without /proc, want none: a running server could not be seen", plan.Flags)
+	}
+}
