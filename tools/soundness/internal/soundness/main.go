@@ -38,7 +38,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Repo, "repo", "", "synthetic workspace (git repository made by tools/synth)")
 	fs.StringVar(&o.Manifest, "manifest", "", "corpus manifest (default REPO/.git/synth/corpus.json)")
 	fs.StringVar(&o.Stride, "stride", "", "stride binary (empty: only record Bazel's oracle; evaluate later with -evaluate)")
-	fs.BoolVar(&o.StrideUncached, "stride-uncached", false, "delete stride's digest maps before each change, so it computes both sides")
 	fs.BoolVar(&o.StrideNoCache, "stride-no-cache", false, "run stride with --cache-dir \"\" (the rdeps path), and with the cache where that fails")
 	fs.StringVar(&o.TD, "td", os.Getenv("TARGET_DETERMINATOR"), "target-determinator binary to compare (default $TARGET_DETERMINATOR; empty: skip)")
 	fs.StringVar(&o.Bazel, "bazel", "bazel", "bazel binary")

@@ -72,9 +72,6 @@ type Options struct {
 	// to make the cold build cheaper; later builds must not read one, or
 	// tests served from it would not count as executed).
 	BaseFlags []string
-	// StrideUncached deletes stride's digest maps before each change, so
-	// stride computes both sides.
-	StrideUncached bool
 	// StrideNoCache runs stride with --cache-dir "" (one-off runs: the
 	// rdeps path), and again with the cache when that fails (a base that
 	// needs a scratch copy).
@@ -274,11 +271,6 @@ func evaluate(ctx context.Context, o Options, r *Result, cacheDir string) error 
 	oracle := union(r.Executed, r.Changed)
 	r.Oracle = len(oracle)
 	if o.Stride != "" {
-		if o.StrideUncached {
-			if err := os.RemoveAll(filepath.Join(cacheDir, "maps")); err != nil {
-				return err
-			}
-		}
 		if o.StrideNoCache {
 			r.Stride = runTool(ctx, o.Repo, oracle, o.Stride, "-C", o.Repo, "affected", "--base", r.Base, "--head", r.Head, "--cache-dir", "")
 			if r.Stride.Err == "" {

@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -264,7 +263,7 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	}
 	versionFile := ""
 	if r.opts.CacheDir != "" {
-		versionFile = filepath.Join(r.opts.CacheDir, "bazel-versions.json")
+		versionFile = bazel.VersionCacheFile(r.opts.CacheDir)
 	}
 	version, err := r.bazelAt(r.root).CachedVersionKey(ctx, versionFile)
 	if err != nil {

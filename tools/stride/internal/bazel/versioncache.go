@@ -13,6 +13,12 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
 
+// VersionCacheFile is where callers with a cache directory keep
+// CachedVersionKey's file, so that they share it.
+func VersionCacheFile(cacheDir string) string {
+	return filepath.Join(cacheDir, "bazel-versions.json")
+}
+
 // CachedVersionKey is VersionKey, remembered in file (a JSON map) under a
 // fingerprint of what decides which Bazel runs: the bazel executable found
 // on PATH and the file it resolves to (path, size, modification time),

@@ -139,25 +139,32 @@ func (rf *runFlags) cdsPlan(env *Env) (*bazel.CDSPlan, error) {
 	case "off", "":
 		return &bazel.CDSPlan{Note: "off"}, nil
 	}
+	// Asked for: say what became of it, for the CI log.
+	plan := rf.requestedCDSPlan(env)
+	fmt.Fprintf(env.Stderr, "stride run: Bazel class-data sharing: %s\n", plan.Note)
+	return plan, nil
+}
+
+func (rf *runFlags) requestedCDSPlan(env *Env) *bazel.CDSPlan {
 	if rf.cacheDir == "" {
-		return &bazel.CDSPlan{Note: "off (no --cache-dir)"}, nil
+		return &bazel.CDSPlan{Note: "off (no --cache-dir)"}
 	}
 	ctx := context.Background()
 	b := &bazel.Bazel{Binary: rf.bazelBin, Dir: env.Dir}
-	v, err := b.CachedVersionKey(ctx, filepath.Join(rf.cacheDir, "bazel-versions.json"))
+	v, err := b.CachedVersionKey(ctx, bazel.VersionCacheFile(rf.cacheDir))
 	if err != nil {
-		return &bazel.CDSPlan{Note: "off: " + err.Error()}, nil
+		return &bazel.CDSPlan{Note: "off: " + err.Error()}
 	}
 	key, ok := bazel.CDSKey(v)
 	if !ok {
-		return &bazel.CDSPlan{Note: "off (no JVM found)"}, nil
+		return &bazel.CDSPlan{Note: "off (no JVM found)"}
 	}
 	c := &bazel.CDS{Dir: filepath.Join(rf.cacheDir, "bazel-cds"), Workspace: env.Dir, Key: key}
 	plan, err := c.Plan(ctx)
 	if err != nil {
-		return &bazel.CDSPlan{Note: "off: " + err.Error()}, nil
+		return &bazel.CDSPlan{Note: "off: " + err.Error()}
 	}
-	return plan, nil
+	return plan
 }
 
 // cdsBazel is the run's Bazel; once its server is up it records what a
