@@ -24,6 +24,13 @@ type Bazel struct {
 	Startup []string
 	// Env, when non-nil, replaces the process environment.
 	Env []string
+	// Client, when set, is the Bazel client that Binary (a launcher script)
+	// execs for this workspace: commands run it directly (client.go).
+	Client string
+	// LearnClient, when set, is a version cache file (VersionCacheFile)
+	// where a query records the client its launcher exec'd, for
+	// ResolveClient.
+	LearnClient string
 }
 
 // Error is a failed Bazel invocation. Its message names the command, the
@@ -61,16 +68,8 @@ type Options struct {
 // Run runs `bazel STARTUP... ARGS...` and returns its stdout. A non-zero
 // exit gives an *Error with the stderr.
 func (b *Bazel) Run(ctx context.Context, opts Options, args ...string) ([]byte, error) {
-	bin := b.Binary
-	if bin == "" {
-		bin = "bazel"
-	}
 	full := append(append([]string{}, b.Startup...), args...)
-	cmd := exec.CommandContext(ctx, bin, full...)
-	cmd.Dir = b.Dir
-	if b.Env != nil {
-		cmd.Env = b.Env
-	}
+	cmd := b.command(ctx, full)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	if opts.Stdout != nil {

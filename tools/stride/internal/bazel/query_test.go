@@ -2,6 +2,10 @@ package bazel
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,17 +16,32 @@ import (
 	buildpb "github.com/strideci/monorepo/third_party/bazel_proto/build"
 )
 
-func TestQueryProto(t *testing.T) {
-	want := &buildpb.QueryResult{Target: []*buildpb.Target{{
-		Type:       buildpb.Target_SOURCE_FILE.Enum(),
-		SourceFile: &buildpb.SourceFile{Name: proto.String("//a:b.go")},
-	}}}
-	b, err := proto.Marshal(want)
-	if err != nil {
-		t.Fatal(err)
+// streamed encodes targets as --output=streamed_proto does: each one
+// preceded by its length as a varint.
+func streamed(t *testing.T, targets ...*buildpb.Target) []byte {
+	var out []byte
+	for _, tg := range targets {
+		b, err := proto.Marshal(tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = binary.AppendUvarint(out, uint64(len(b)))
+		out = append(out, b...)
 	}
+	return out
+}
+
+func sourceTarget(name string) *buildpb.Target {
+	return &buildpb.Target{
+		Type:       buildpb.Target_SOURCE_FILE.Enum(),
+		SourceFile: &buildpb.SourceFile{Name: proto.String(name)},
+	}
+}
+
+func TestQueryProto(t *testing.T) {
+	want := &buildpb.QueryResult{Target: []*buildpb.Target{sourceTarget("//a:b.go"), sourceTarget("//a:c.go")}}
 	out := filepath.Join(t.TempDir(), "out.pb")
-	if err := os.WriteFile(out, b, 0o644); err != nil {
+	if err := os.WriteFile(out, streamed(t, want.Target...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	args := filepath.Join(t.TempDir(), "args")
@@ -35,13 +54,54 @@ func TestQueryProto(t *testing.T) {
 		t.Errorf("QueryProto = %v, want %v", got, want)
 	}
 	a, _ := os.ReadFile(args)
-	if !strings.Contains(string(a), "query --output=proto") || !strings.HasSuffix(strings.TrimSpace(string(a)), "-- deps(//...)") {
+	if !strings.Contains(string(a), "query --output=streamed_proto") || !strings.HasSuffix(strings.TrimSpace(string(a)), "-- deps(//...)") {
 		t.Errorf("bazel args = %q", a)
 	}
+}
 
-	bad := &Bazel{Binary: fakeBazel(t, "echo 'ERROR: no such package' >&2; exit 7"), Dir: t.TempDir()}
-	if _, err := bad.QueryProto(context.Background(), "//..."); !IsExit(err, 7) || !strings.Contains(err.Error(), "no such package") {
-		t.Errorf("err = %v, want exit 7 with stderr", err)
+func TestQueryStreamErrors(t *testing.T) {
+	two := streamed(t, sourceTarget("//a:b.go"), sourceTarget("//a:c.go"))
+	stop := errors.New("stop")
+	for _, tc := range []struct {
+		name   string
+		output []byte
+		script string // after writing output
+		fn     func(n int) error
+		want   func(error) bool
+		calls  int
+	}{
+		{name: "bazel fails", script: "echo 'ERROR: no such package' >&2; exit 7",
+			want: func(err error) bool { return IsExit(err, 7) && strings.Contains(err.Error(), "no such package") }},
+		{name: "bazel fails after output", output: two, script: "echo 'ERROR: boom' >&2; exit 2", calls: 2,
+			want: func(err error) bool { return IsExit(err, 2) && strings.Contains(err.Error(), "boom") }},
+		{name: "truncated", output: two[:len(two)-3], calls: 1,
+			want: func(err error) bool {
+				return err != nil && strings.Contains(err.Error(), fmt.Sprintf("at byte %d", len(two)/2)) && errors.Is(err, io.ErrUnexpectedEOF)
+			}},
+		{name: "fn fails", output: two, fn: func(n int) error { return stop }, calls: 1,
+			want: func(err error) bool { return errors.Is(err, stop) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.pb")
+			if err := os.WriteFile(out, tc.output, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			bz := &Bazel{Binary: fakeBazel(t, "cat "+out+"; "+tc.script), Dir: t.TempDir()}
+			calls := 0
+			err := bz.QueryStream(context.Background(), "//...", func(*buildpb.Target) error {
+				calls++
+				if tc.fn != nil {
+					return tc.fn(calls)
+				}
+				return nil
+			})
+			if !tc.want(err) {
+				t.Errorf("err = %v", err)
+			}
+			if calls != tc.calls {
+				t.Errorf("fn called %d times, want %d", calls, tc.calls)
+			}
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
@@ -76,6 +77,15 @@ func (b *Bazel) versionFingerprint() (string, bool) {
 		stat(real)
 		ibk, _ := os.ReadFile(filepath.Join(filepath.Dir(real), "..", "share", "bazel", "install_base_key"))
 		fmt.Fprintf(h, "ibk %s\n", ibk)
+		// A launcher picks among the bazel* files beside it (the newest
+		// when nothing names a version): installing one changes its pick.
+		if entries, err := os.ReadDir(filepath.Dir(real)); err == nil {
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), "bazel") {
+					stat(filepath.Join(filepath.Dir(real), e.Name()))
+				}
+			}
+		}
 	}
 	if b.Dir != "" {
 		bv, _ := os.ReadFile(filepath.Join(b.Dir, ".bazelversion"))
