@@ -155,6 +155,10 @@ type run struct {
 	baseFS, headFS     *fileSet
 	version            string
 
+	// client is the Bazel client the launcher execs in root, when known;
+	// else learnClient is the file where a query records it.
+	client, learnClient string
+
 	start time.Time
 	mu    sync.Mutex
 	// bzlChanged: a .bzl file differs, so head's full query asks for
@@ -248,10 +252,14 @@ func (r *run) readTrees() error {
 
 func (r *run) bazelAt(dir string, startup ...string) *bazel.Bazel {
 	all := append(append([]string{}, r.opts.Startup...), startup...)
+	b := &bazel.Bazel{Binary: r.opts.Bazel, Dir: dir, Startup: all}
 	if dir == r.root {
-		all = append(all, r.opts.WorkspaceStartup...)
+		b.Startup = append(b.Startup, r.opts.WorkspaceStartup...)
+		// The client the launcher picks for this workspace (scratch
+		// copies may pick another: their .bazelversion is base's).
+		b.Client, b.LearnClient = r.client, r.learnClient
 	}
-	return &bazel.Bazel{Binary: r.opts.Bazel, Dir: dir, Startup: all}
+	return b
 }
 
 func (r *run) compute(ctx context.Context) (_ *Result, err error) {
@@ -270,6 +278,11 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 		return nil, inputErr(err)
 	}
 	r.version = version
+	if versionFile != "" {
+		if r.client = r.bazelAt(r.root).ResolveClient(versionFile); r.client == "" {
+			r.learnClient = versionFile
+		}
+	}
 	r.logf("bazel: %s", version)
 	flags := append(append([]string{}, bazel.ProtoQueryFlags...), QueryExpr)
 	headKey := cacheKey(r.headHash.String(), version, flags)
@@ -287,11 +300,16 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 		// no full query starts before them.
 		rdepsCand = true
 	}
+	// treesRead is closed once both trees are read and bzlChanged is
+	// set (or reading failed).
+	treesRead := make(chan struct{})
+	var treesOnce sync.Once
+	markTreesRead := func() { treesOnce.Do(func() { close(treesRead) }) }
+	defer markTreesRead()
 	if !rdepsCand && !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() && !r.cache.has(headKey) && !r.cache.has(baseKey) {
 		fullPre = make(chan prefetch, 1)
 		go func() {
-			qr, err := r.bazelAt(r.root).QueryProto(ctx, QueryExpr)
-			fullPre <- prefetch{expr: QueryExpr, qr: qr, err: err}
+			fullPre <- r.streamHead(ctx, treesRead)
 		}()
 		r.logf("querying head in %s (started before reading the trees)", r.root)
 	}
@@ -329,6 +347,7 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 			r.bzlChanged = true
 		}
 	}
+	markTreesRead()
 	r.logf("base %s, head %s: %d files changed", short(r.baseHash), short(r.headHash), len(changes.changed))
 	if len(changes.changed) == 0 && !r.opts.Uncommitted && r.baseHash == r.headHash {
 		// Nothing to compare: same commit.
@@ -580,19 +599,62 @@ func (r *run) useFullPrefetch(pre chan prefetch) (*buildpb.QueryResult, *Snapsho
 	if p.err != nil || r.bzlChanged || !r.headInWorkTree() {
 		return nil, nil, "", "", nil
 	}
-	r.logf("head's query returned %d targets", len(p.qr.Target))
-	snap, untracked, err := buildSnapshot(p.qr, r.headFS, r.headHash.String(), r.root, r.root)
+	qr, snap, untracked, err := p.stream.finish()
+	r.logf("head's query returned %d targets", len(qr.Target))
 	if err != nil || len(untracked) > 0 {
 		return nil, nil, "", "", err
 	}
-	return p.qr, snap, r.root, "query", nil
+	return qr, snap, r.root, "query", nil
 }
 
-// prefetch is a query of head's changed packages started early.
+// streamHead runs head's full query in the work tree, started before the
+// trees are read (treesRead closes when they are). Once they are, it
+// digests the targets as Bazel streams them (snapshotStream); the caller
+// finishes the snapshot. The snapshot is of no use when a .bzl file
+// changed (the query lacks the stack flags), so it is not started then.
+func (r *run) streamHead(ctx context.Context, treesRead <-chan struct{}) prefetch {
+	var st *snapshotStream
+	waited := false
+	var all []*buildpb.Target
+	err := r.bazelAt(r.root).QueryStream(ctx, QueryExpr, func(t *buildpb.Target) error {
+		if !waited {
+			<-treesRead
+			waited = true
+			if r.headFS != nil && !r.bzlChanged {
+				st = newSnapshotStream(r.headFS, r.headHash.String(), r.root, r.root)
+			}
+		}
+		if st != nil {
+			st.add(t)
+		} else {
+			all = append(all, t)
+		}
+		return nil
+	})
+	if err == nil && st == nil {
+		// No target, or the snapshot is of no use (the caller will not
+		// finish it): keep the targets.
+		<-treesRead
+		st = &snapshotStream{all: all, err: errNoStream}
+		if r.headFS != nil {
+			st = newSnapshotStream(r.headFS, r.headHash.String(), r.root, r.root)
+			for _, t := range all {
+				st.add(t)
+			}
+		}
+	}
+	return prefetch{expr: QueryExpr, stream: st, err: err}
+}
+
+var errNoStream = errors.New("head's trees could not be read")
+
+// prefetch is a query of head started early: of its changed packages
+// (qr), or in full (stream).
 type prefetch struct {
-	expr string
-	qr   *buildpb.QueryResult
-	err  error
+	expr   string
+	qr     *buildpb.QueryResult
+	stream *snapshotStream
+	err    error
 }
 
 // patchPrefetched is patchFrom (base to head) with head's changed
@@ -684,7 +746,7 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 		// repository definition reads a changed file.
 		var snap *Snapshot
 		if repoCheck(changes, head) {
-			snap, _, _, err = patchSnapshot(head, nil, nil, r.baseFS, r.baseHash.String(), "", "")
+			snap = rehashSnapshot(head, r.baseFS, r.baseHash.String(), changes.changed)
 		} else {
 			snap, _, err = buildSnapshot(headRes, r.baseFS, r.baseHash.String(), headRoot, "")
 		}

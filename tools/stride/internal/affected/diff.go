@@ -154,8 +154,9 @@ func compareChanges(base, head *Snapshot, baseFS, headFS *fileSet, cs *changeSet
 		n := head.Nodes[name]
 		var rs []Reason
 		bn, inBase := base.Nodes[name]
-		l, _ := parseLabel(name)
-		roots := map[string]bool{}
+		// roots (external repositories that make the node affected) is
+		// allocated when needed: most nodes are unaffected.
+		var roots map[string]bool
 		other := false
 		switch {
 		case !inBase:
@@ -163,13 +164,14 @@ func compareChanges(base, head *Snapshot, baseFS, headFS *fileSet, cs *changeSet
 			other = true
 		case bn.Digest != n.Digest:
 			if n.Repo != "" && changedRepos[n.Repo] && bn.Type == n.Type && bn.Class == n.Class && n.Path == "" {
-				roots[n.Repo] = true
+				roots = map[string]bool{n.Repo: true}
 			} else {
 				rs = append(rs, c.changedNode(name, bn, n)...)
 				other = true
 			}
 		}
-		if n.Type == typeRule && n.Repo == "" {
+		if n.Type == typeRule && n.Repo == "" && len(pkgChanged) > 0 {
+			l, _ := parseLabel(name)
 			if bf, ok := pkgChanged[l.pkg]; ok {
 				rs = append(rs, reason(KindPackage, bf, "package() changed: %s", bf))
 				other = true
@@ -187,6 +189,9 @@ func compareChanges(base, head *Snapshot, baseFS, headFS *fileSet, cs *changeSet
 			case dn == nil:
 			case dn.Repo != "" && dn.Path == "":
 				for r := range c.extRoots[d] {
+					if roots == nil {
+						roots = map[string]bool{}
+					}
 					roots[r] = true
 				}
 				if c.extOther[d] {
@@ -226,11 +231,15 @@ func compareChanges(base, head *Snapshot, baseFS, headFS *fileSet, cs *changeSet
 	}
 	// A changed toolchain or platform changes targets through toolchain
 	// resolution, which the query graph does not show.
-	for _, name := range order {
-		n := head.Nodes[name]
+	var toolchains []string
+	for name, n := range head.Nodes {
 		if n.Type == typeRule && (n.Class == "toolchain" || n.Class == "platform") && len(c.reasons[name]) > 0 {
-			c.global = append(c.global, reason(KindGlobal, name, "%s %s changed (toolchain resolution is not in the query graph)", n.Class, name))
+			toolchains = append(toolchains, name)
 		}
+	}
+	sort.Strings(toolchains)
+	for _, name := range toolchains {
+		c.global = append(c.global, reason(KindGlobal, name, "%s %s changed (toolchain resolution is not in the query graph)", head.Nodes[name].Class, name))
 	}
 	return c
 }
@@ -509,39 +518,46 @@ func (c *comparison) fileLabel(p string) string {
 	}
 }
 
-// topoOrder lists head's nodes with every node after its dependencies.
+// topoOrder lists s's nodes with every node after its dependencies. The
+// order among independent nodes is arbitrary: a node's reasons depend
+// only on its own dependencies'. The walk runs on indices, not names: it
+// is on the critical path of every comparison.
 func topoOrder(s *Snapshot) []string {
 	names := make([]string, 0, len(s.Nodes))
-	for n := range s.Nodes {
-		names = append(names, n)
+	nodes := make([]*Node, 0, len(s.Nodes))
+	index := make(map[string]int32, len(s.Nodes))
+	for name, n := range s.Nodes {
+		index[name] = int32(len(names))
+		names = append(names, name)
+		nodes = append(nodes, n)
 	}
-	sort.Strings(names)
-	state := make(map[string]uint8, len(names))
+	state := make([]uint8, len(names))
 	out := make([]string, 0, len(names))
 	type frame struct {
-		name string
+		node int32
 		i    int
 	}
-	for _, root := range names {
+	var stack []frame
+	for root := range names {
 		if state[root] != 0 {
 			continue
 		}
-		stack := []frame{{root, 0}}
+		stack = append(stack[:0], frame{int32(root), 0})
 		state[root] = 1
 		for len(stack) > 0 {
 			top := &stack[len(stack)-1]
-			deps := s.Nodes[top.name].Deps
+			deps := nodes[top.node].Deps
 			if top.i < len(deps) {
-				d := deps[top.i]
+				d, ok := index[deps[top.i]]
 				top.i++
-				if _, ok := s.Nodes[d]; ok && state[d] == 0 {
+				if ok && state[d] == 0 {
 					state[d] = 1
 					stack = append(stack, frame{d, 0})
 				}
 				continue
 			}
-			state[top.name] = 2
-			out = append(out, top.name)
+			state[top.node] = 2
+			out = append(out, names[top.node])
 			stack = stack[:len(stack)-1]
 		}
 	}

@@ -117,6 +117,41 @@ func isBuildFile(p string) bool {
 	return b == "BUILD" || b == "BUILD.bazel"
 }
 
+// rehashSnapshot derives the snapshot of files (for commit) from from
+// when the two differ only by the contents of the paths in changed
+// (contentOnly): the same graph, with new digests for the changed files
+// and for the directories holding them (a source target can name a
+// directory). Through a symbolic link any file's digest can change, so
+// with links in the tree every file is rehashed.
+func rehashSnapshot(from *Snapshot, files *fileSet, commit string, changed map[string]string) *Snapshot {
+	snap := &Snapshot{
+		Format:    FormatVersion,
+		Commit:    commit,
+		Workspace: from.Workspace,
+		Nodes:     make(map[string]*Node, len(from.Nodes)),
+		Repos:     from.Repos,
+	}
+	all := hasSymlinks(files)
+	touched := make(map[string]bool, 2*len(changed))
+	for p := range changed {
+		for ; p != "." && p != "/" && !touched[p]; p = path.Dir(p) {
+			touched[p] = true
+		}
+	}
+	for name, n := range from.Nodes {
+		if n.Type == typeSource && n.Path != "" && (all || touched[n.Path]) {
+			if d := sourceDigest(n.Vis, files.digest(n.Path)); d != n.Digest {
+				c := *n
+				c.Digest = d
+				n = &c
+			}
+		}
+		snap.Nodes[name] = n
+	}
+	snap.Globals = computeGlobals(files, snap)
+	return snap
+}
+
 func hasSymlinks(fs *fileSet) bool {
 	for _, e := range fs.entries {
 		if e.Mode == filemode.Symlink {
@@ -175,6 +210,22 @@ func patchSnapshot(from *Snapshot, dirty []string, qr *buildpb.QueryResult, file
 		Workspace: from.Workspace,
 		Nodes:     make(map[string]*Node, len(from.Nodes)),
 		Repos:     from.Repos,
+	}
+	if len(dirty) == 0 && qr == nil {
+		// Only file contents differ: the same graph (from's, already
+		// pruned to what is reached), with these files' digests.
+		for name, n := range from.Nodes {
+			if n.Type == typeSource && n.Path != "" {
+				if d := sourceDigest(n.Vis, files.digest(n.Path)); d != n.Digest {
+					c := *n
+					c.Digest = d
+					n = &c
+				}
+			}
+			snap.Nodes[name] = n
+		}
+		snap.Globals = computeGlobals(files, snap)
+		return snap, nil, true, nil
 	}
 	dirtySet := make(map[string]bool, len(dirty))
 	for _, d := range dirty {

@@ -153,23 +153,38 @@ type builder struct {
 // directory), source files missing from files but present there are
 // reported in untracked: the query saw files the commit does not have.
 func buildSnapshot(res *buildpb.QueryResult, files *fileSet, commit, root, checkDisk string) (*Snapshot, []string, error) {
-	b := &builder{
+	b := newBuilder(files, commit, root, checkDisk, len(res.Target))
+	b.addRepos(res.Target)
+	if err := b.addTargets(res.Target); err != nil {
+		return nil, nil, err
+	}
+	b.snap.Globals = computeGlobals(files, b.snap)
+	return b.snap, b.untracked, nil
+}
+
+func newBuilder(files *fileSet, commit, root, checkDisk string, size int) *builder {
+	return &builder{
 		files:     files,
 		root:      root,
 		checkDisk: checkDisk,
 		snap: &Snapshot{
 			Format:  FormatVersion,
 			Commit:  commit,
-			Nodes:   make(map[string]*Node, len(res.Target)),
+			Nodes:   make(map[string]*Node, size),
 			Repos:   map[string]*Repo{},
 			Globals: map[string]string{},
 		},
 		repoRules: map[string]*buildpb.Rule{},
 		repoState: map[string]int{},
 	}
-	// Repository definitions first: node digests of external targets
-	// include them.
-	for _, t := range res.Target {
+}
+
+// addRepos digests the repository definitions among targets (//external
+// rules) and sets the workspace name. It comes first: node digests of
+// external targets include their repository's.
+func (b *builder) addRepos(targets []*buildpb.Target) {
+	b.snap.Workspace = ""
+	for _, t := range targets {
 		r := t.GetRule()
 		if r == nil || !strings.HasPrefix(r.GetName(), "//external:") || r.GetRuleClass() == "bind" {
 			continue
@@ -187,11 +202,6 @@ func buildSnapshot(res *buildpb.QueryResult, files *fileSet, commit, root, check
 	if b.snap.Workspace != "" {
 		delete(b.snap.Repos, b.snap.Workspace)
 	}
-	if err := b.addTargets(res.Target); err != nil {
-		return nil, nil, err
-	}
-	b.snap.Globals = computeGlobals(files, b.snap)
-	return b.snap, b.untracked, nil
 }
 
 // addTargets adds the targets, on two goroutines for large graphs (the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/strideci/monorepo/tools/stride/internal/affected"
@@ -38,6 +39,12 @@ func init() {
 		}
 		if fs.NArg() > 0 {
 			return Usagef("unexpected argument %q", fs.Arg(0))
+		}
+		if os.Getenv("GOGC") == "" {
+			// A run decodes and digests the whole graph once, then exits:
+			// collecting a quarter as often cuts its CPU time by ~10% for
+			// a few hundred MB more on a 5,000-target graph.
+			debug.SetGCPercent(400)
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
