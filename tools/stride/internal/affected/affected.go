@@ -532,9 +532,18 @@ func (r *run) patchFrom(ctx context.Context, from *Snapshot, changes *changeSet,
 	}
 	expr := packagesQuery(dirty, files)
 	if expr == "" {
-		snap, _, ok, err := patchSnapshot(from, dirty, nil, files, commit, "", "")
-		if err != nil || !ok {
-			return nil, "", err
+		var snap *Snapshot
+		if len(dirty) == 0 && !r.opts.Uncommitted {
+			// The changed set lists every file whose content differs
+			// (for a work tree, rehash every file: patchSnapshot).
+			snap = rehashSnapshot(from, files, commit, changes.changed)
+		} else {
+			var ok bool
+			var err error
+			snap, _, ok, err = patchSnapshot(from, dirty, nil, files, commit, "", "")
+			if err != nil || !ok {
+				return nil, "", err
+			}
 		}
 		if len(dirty) == 0 {
 			r.logf("derived %s from %s's digest map: only file contents changed", side(toHead), side(!toHead))
@@ -636,7 +645,7 @@ func (r *run) streamHead(ctx context.Context, treesRead <-chan struct{}) prefetc
 		// finish it): keep the targets.
 		<-treesRead
 		st = &snapshotStream{all: all, err: errNoStream}
-		if r.headFS != nil {
+		if r.headFS != nil && !r.bzlChanged {
 			st = newSnapshotStream(r.headFS, r.headHash.String(), r.root, r.root)
 			for _, t := range all {
 				st.add(t)
@@ -646,7 +655,7 @@ func (r *run) streamHead(ctx context.Context, treesRead <-chan struct{}) prefetc
 	return prefetch{expr: QueryExpr, stream: st, err: err}
 }
 
-var errNoStream = errors.New("head's trees could not be read")
+var errNoStream = errors.New("no snapshot was built while head's query streamed")
 
 // prefetch is a query of head started early: of its changed packages
 // (qr), or in full (stream).

@@ -211,22 +211,6 @@ func patchSnapshot(from *Snapshot, dirty []string, qr *buildpb.QueryResult, file
 		Nodes:     make(map[string]*Node, len(from.Nodes)),
 		Repos:     from.Repos,
 	}
-	if len(dirty) == 0 && qr == nil {
-		// Only file contents differ: the same graph (from's, already
-		// pruned to what is reached), with these files' digests.
-		for name, n := range from.Nodes {
-			if n.Type == typeSource && n.Path != "" {
-				if d := sourceDigest(n.Vis, files.digest(n.Path)); d != n.Digest {
-					c := *n
-					c.Digest = d
-					n = &c
-				}
-			}
-			snap.Nodes[name] = n
-		}
-		snap.Globals = computeGlobals(files, snap)
-		return snap, nil, true, nil
-	}
 	dirtySet := make(map[string]bool, len(dirty))
 	for _, d := range dirty {
 		dirtySet[d] = true
