@@ -305,7 +305,6 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	treesRead := make(chan struct{})
 	var treesOnce sync.Once
 	markTreesRead := func() { treesOnce.Do(func() { close(treesRead) }) }
-	defer markTreesRead()
 	if !rdepsCand && !r.opts.Uncommitted && r.baseHash != r.headHash && r.headIsHEAD() && !r.cache.has(headKey) && !r.cache.has(baseKey) {
 		fullPre = make(chan prefetch, 1)
 		go func() {
@@ -328,7 +327,8 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	fullPreUsed := false
 	defer func() {
 		if fullPre != nil && !fullPreUsed {
-			<-fullPre // no Bazel command outlives Compute
+			markTreesRead() // the stream waits for it (reading may have failed)
+			<-fullPre       // no Bazel command outlives Compute
 		}
 		if r.wtCh != nil {
 			r.headInWorkTree() // nor a git status

@@ -2,11 +2,17 @@ package affected
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	buildpb "github.com/strideci/monorepo/third_party/bazel_proto/build"
 
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo/gittest"
@@ -162,5 +168,50 @@ func TestSameCommit(t *testing.T) {
 	}
 	if len(res.Targets) != 0 || res.Schema != Schema || res.Targets == nil || res.Removed == nil {
 		t.Errorf("result = %+v, want an empty result with schema", res)
+	}
+}
+
+// TestUnreadableTreeWhileStreaming: head's query starts before the trees
+// are read and waits for them to digest what it streams; when reading a
+// tree fails, Compute must return the error, not wait for that query
+// forever.
+func TestUnreadableTreeWhileStreaming(t *testing.T) {
+	r := gittest.New(t)
+	base := r.Commit("one", map[string]string{"a/BUILD": "# a\n", "a/x.txt": "1\n"})
+	head := r.Commit("two", map[string]string{"a/BUILD": "# a\n", "a/x.txt": "2\n", "b.txt": "b\n"})
+	// Base's tree object goes missing: the commit resolves, its files
+	// cannot be listed.
+	tree := strings.TrimSpace(r.Git("rev-parse", base+"^{tree}"))
+	if err := os.Remove(filepath.Join(r.Dir, ".git", "objects", tree[:2], tree[2:])); err != nil {
+		t.Skipf("tree object not loose: %v", err)
+	}
+	// A Bazel that streams one target, then takes its time.
+	tg, err := proto.Marshal(&buildpb.Target{Type: buildpb.Target_SOURCE_FILE.Enum(), SourceFile: &buildpb.SourceFile{Name: proto.String("//a:x.txt")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.pb")
+	if err := os.WriteFile(out, append(binary.AppendUvarint(nil, uint64(len(tg))), tg...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(dir, "bazel")
+	script := "#!/bin/sh\ncase \"$1\" in --version) echo 'bazel 9.9.9'; exit 0;; esac\ncat '" + out + "'\nsleep 0.3\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Compute(context.Background(), Options{Dir: r.Dir, Base: base, Head: head, Bazel: fake, CacheDir: filepath.Join(dir, "cache")})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "base") {
+			t.Errorf("err = %v, want an InputError about base", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Compute did not return within 30 s")
 	}
 }
