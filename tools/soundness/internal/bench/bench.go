@@ -41,6 +41,7 @@ type Options struct {
 	TDModes  []string // modes in which target-determinator is timed (default: all)
 	Work     string   // scratch directory (caches)
 	Label    string   // e.g. "1k"
+	Warmup   int      // unrecorded rounds over the changes before the warm mode's timed one
 	Log      io.Writer
 }
 
@@ -310,50 +311,82 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 			}
 		}
 		var sets [][]string // stride's cached set per sample
-		for _, c := range m.Changes[1 : o.Changes+1] {
-			s := Sample{Change: c.ID, Kind: c.Kind}
-			step := func(f func() error) {
-				if s.Err != "" {
+		// A warm server's steady state is a JVM that has served these
+		// commands before: warm-up rounds run every change's steps (the
+		// query baseline's too) and are not recorded.
+		rounds := 1
+		if mode == "warm" {
+			rounds += o.Warmup
+		}
+		for round := 1; round <= rounds; round++ {
+			record := round == rounds
+			if !record {
+				r.logf("bench %s %s: warm-up round %d of %d (not recorded)", o.Label, mode, round, rounds-1)
+			}
+			if round > 1 {
+				// The round before left every head's map behind: start
+				// the chain again, so that "cached" finds base's map only.
+				if err := os.RemoveAll(filepath.Join(cached, "maps")); err != nil {
+					return results, err
+				}
+				if err := r.prepare(ctx, mode, c0.Base, c0.Head); err != nil {
+					return results, err
+				}
+				if _, _, err := r.stride(ctx, cached, c0.Base, c0.Head); err != nil {
+					return results, fmt.Errorf("prime stride cache: %w", err)
+				}
+			}
+			for _, c := range m.Changes[1 : o.Changes+1] {
+				s := Sample{Change: c.ID, Kind: c.Kind}
+				step := func(f func() error) {
+					if s.Err != "" {
+						return
+					}
+					if err := f(); err != nil {
+						s.Err = err.Error()
+					}
+				}
+				var strideSet, tdSet []string
+				step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
+				step(func() (err error) { s.StrideCached, strideSet, err = r.stride(ctx, cached, c.Base, c.Head); return })
+				step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
+				step(func() (err error) {
+					maps := filepath.Join(cached, "maps")
+					if err := os.Rename(maps, maps+".aside"); err != nil {
+						return err
+					}
+					s.StrideUncached, _, err = r.stride(ctx, cached, c.Base, c.Head)
+					if rerr := os.RemoveAll(maps); rerr != nil && err == nil {
+						err = rerr
+					}
+					if rerr := os.Rename(maps+".aside", maps); rerr != nil && err == nil {
+						err = rerr
+					}
 					return
-				}
-				if err := f(); err != nil {
-					s.Err = err.Error()
-				}
-			}
-			var strideSet, tdSet []string
-			step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
-			step(func() (err error) { s.StrideCached, strideSet, err = r.stride(ctx, cached, c.Base, c.Head); return })
-			step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
-			step(func() (err error) {
-				maps := filepath.Join(cached, "maps")
-				if err := os.Rename(maps, maps+".aside"); err != nil {
-					return err
-				}
-				s.StrideUncached, _, err = r.stride(ctx, cached, c.Base, c.Head)
-				if rerr := os.RemoveAll(maps); rerr != nil && err == nil {
-					err = rerr
-				}
-				if rerr := os.Rename(maps+".aside", maps); rerr != nil && err == nil {
-					err = rerr
-				}
-				return
-			})
-			step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
-			step(func() (err error) { s.Query, err = r.query(ctx); return })
-			s.StrideCount = len(strideSet)
-			if td != "" {
+				})
 				step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
-				step(func() (err error) { s.TDCached, tdSet, err = r.td(ctx, tdDir, c.Base, true); return })
-				step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
-				step(func() (err error) { s.TDUncached, _, err = r.td(ctx, tdDir, c.Base, false); return })
-				s.TDCount = len(tdSet)
-				s.OnlyStride, s.OnlyTD = setDiff(strideSet, tdSet)
+				step(func() (err error) { s.Query, err = r.query(ctx); return })
+				s.StrideCount = len(strideSet)
+				if !record {
+					if s.Err != "" {
+						r.logf("bench %s %s: warm-up change %d: %s", o.Label, mode, c.ID, s.Err)
+					}
+					continue
+				}
+				if td != "" {
+					step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
+					step(func() (err error) { s.TDCached, tdSet, err = r.td(ctx, tdDir, c.Base, true); return })
+					step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
+					step(func() (err error) { s.TDUncached, _, err = r.td(ctx, tdDir, c.Base, false); return })
+					s.TDCount = len(tdSet)
+					s.OnlyStride, s.OnlyTD = setDiff(strideSet, tdSet)
+				}
+				r.logf("bench %s %s change %d (%s): query %.2fs, stride cached %.2fs (%.2fx), uncached %.2fs (%.2fx), %d targets%s%s",
+					o.Label, mode, c.ID, c.Kind, s.Query, s.StrideCached, div(s.StrideCached, s.Query), s.StrideUncached, div(s.StrideUncached, s.Query),
+					s.StrideCount, tdNote(s), errNote(s))
+				res.Samples = append(res.Samples, s)
+				sets = append(sets, strideSet)
 			}
-			r.logf("bench %s %s change %d (%s): query %.2fs, stride cached %.2fs (%.2fx), uncached %.2fs (%.2fx), %d targets%s%s",
-				o.Label, mode, c.ID, c.Kind, s.Query, s.StrideCached, div(s.StrideCached, s.Query), s.StrideUncached, div(s.StrideUncached, s.Query),
-				s.StrideCount, tdNote(s), errNote(s))
-			res.Samples = append(res.Samples, s)
-			sets = append(sets, strideSet)
 		}
 		// Runs without a cache directory come in a pass of their own: their
 		// rdeps queries leave the server slower for the next few queries
