@@ -273,15 +273,13 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	if r.opts.CacheDir != "" {
 		versionFile = bazel.VersionCacheFile(r.opts.CacheDir)
 	}
-	version, err := r.bazelAt(r.root).CachedVersionKey(ctx, versionFile)
+	version, client, err := r.bazelAt(r.root).CachedVersionAndClient(ctx, versionFile)
 	if err != nil {
 		return nil, inputErr(err)
 	}
 	r.version = version
-	if versionFile != "" {
-		if r.client = r.bazelAt(r.root).ResolveClient(versionFile); r.client == "" {
-			r.learnClient = versionFile
-		}
+	if r.client = client; client == "" {
+		r.learnClient = versionFile
 	}
 	r.logf("bazel: %s", version)
 	flags := append(append([]string{}, bazel.ProtoQueryFlags...), QueryExpr)
@@ -641,15 +639,13 @@ func (r *run) streamHead(ctx context.Context, treesRead <-chan struct{}) prefetc
 		return nil
 	})
 	if err == nil && st == nil {
-		// No target, or the snapshot is of no use (the caller will not
-		// finish it): keep the targets.
+		// No target came (an empty snapshot), or the snapshot is of no
+		// use: the caller will not finish it.
 		<-treesRead
-		st = &snapshotStream{all: all, err: errNoStream}
 		if r.headFS != nil && !r.bzlChanged {
 			st = newSnapshotStream(r.headFS, r.headHash.String(), r.root, r.root)
-			for _, t := range all {
-				st.add(t)
-			}
+		} else {
+			st = &snapshotStream{all: all, err: errNoStream}
 		}
 	}
 	return prefetch{expr: QueryExpr, stream: st, err: err}

@@ -29,7 +29,7 @@ type Bazel struct {
 	Client string
 	// LearnClient, when set, is a version cache file (VersionCacheFile)
 	// where a query records the client its launcher exec'd, for
-	// ResolveClient.
+	// CachedVersionAndClient.
 	LearnClient string
 }
 

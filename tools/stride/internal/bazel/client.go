@@ -32,22 +32,13 @@ import (
 // client as a child process: its own PID never changes executable, so
 // nothing is learnt and every command goes through it, as before.
 
-// clientSuffix keys a fingerprint's client in the version cache file.
+// clientSuffix keys a fingerprint's client in the version cache file
+// (CachedVersionAndClient returns it).
 const clientSuffix = " client"
 
-// ResolveClient returns the client the launcher is known to exec for this
-// workspace (from the version cache file), or "" when none is known or
-// the file it names is gone.
-func (b *Bazel) ResolveClient(file string) string {
-	fp, ok := b.versionFingerprint()
-	if !ok || file == "" {
-		return ""
-	}
-	known := map[string]string{}
-	data, err := os.ReadFile(file)
-	if err != nil || json.Unmarshal(data, &known) != nil {
-		return ""
-	}
+// knownClient returns the client recorded under fingerprint fp in a
+// version cache map, or "" when none is or the file it names is gone.
+func knownClient(known map[string]string, fp string) string {
 	c := known[fp+clientSuffix]
 	if c == "" || !filepath.IsAbs(c) {
 		return ""

@@ -12,7 +12,7 @@ import (
 
 // TestLearnClient runs launchers the way Debian's /usr/bin/bazel works
 // (a script that execs the client it picks) and checks which client is
-// learnt, that ResolveClient finds it, and that it is forgotten when the
+// learnt, that CachedVersionAndClient finds it, and that it is forgotten when the
 // files that decide the pick change.
 func TestLearnClient(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
@@ -64,13 +64,21 @@ func TestLearnClient(t *testing.T) {
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("%v: %s", err, stderr.String())
 			}
-			got := b.ResolveClient(file)
+			resolve := func() string {
+				t.Helper()
+				_, c, err := b.CachedVersionAndClient(context.Background(), file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			got := resolve()
 			want := ""
 			if tc.learn {
 				want = client
 			}
 			if got != want {
-				t.Fatalf("ResolveClient = %q, want %q", got, want)
+				t.Fatalf("client = %q, want %q", got, want)
 			}
 			if !tc.learn {
 				return
@@ -83,8 +91,8 @@ func TestLearnClient(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "bazel-10"), data, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if got := b.ResolveClient(file); got != "" {
-				t.Errorf("after bazel-10 was installed, ResolveClient = %q, want none", got)
+			if got := resolve(); got != "" {
+				t.Errorf("after bazel-10 was installed, client = %q, want none", got)
 			}
 		})
 	}

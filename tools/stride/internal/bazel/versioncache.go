@@ -28,20 +28,29 @@ func VersionCacheFile(cacheDir string) string {
 // 0.1 s (a shell launcher and the client), a stat a few microseconds. An
 // unreadable or corrupt file is recomputed and rewritten atomically.
 func (b *Bazel) CachedVersionKey(ctx context.Context, file string) (string, error) {
+	v, _, err := b.CachedVersionAndClient(ctx, file)
+	return v, err
+}
+
+// CachedVersionAndClient is CachedVersionKey, and also returns the client
+// a launcher is known to exec for this workspace (client.go), or "": one
+// fingerprint and one read of file serve both.
+func (b *Bazel) CachedVersionAndClient(ctx context.Context, file string) (version, client string, err error) {
 	fp, ok := b.versionFingerprint()
 	if !ok || file == "" {
-		return b.VersionKey(ctx)
+		v, err := b.VersionKey(ctx)
+		return v, "", err
 	}
 	known := map[string]string{}
 	if data, err := os.ReadFile(file); err == nil {
 		_ = json.Unmarshal(data, &known)
 	}
 	if v, ok := known[fp]; ok && v != "" {
-		return v, nil
+		return v, knownClient(known, fp), nil
 	}
 	v, err := b.VersionKey(ctx)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if len(known) > 64 {
 		known = map[string]string{}
@@ -52,7 +61,7 @@ func (b *Bazel) CachedVersionKey(ctx context.Context, file string) (string, erro
 			_ = atomicfile.Write(file, data)
 		}
 	}
-	return v, nil
+	return v, knownClient(known, fp), nil
 }
 
 func (b *Bazel) versionFingerprint() (string, bool) {
