@@ -83,6 +83,7 @@ var (
 	wsOnce sync.Once
 	wsDir  string
 	wsMark string
+	wsOB   string // the workspace's output base's parent
 )
 
 // workspace returns the shared workspace (a git repository), made once.
@@ -106,6 +107,11 @@ func workspace(t *testing.T) string {
 		f, _ := os.OpenFile(filepath.Join(dir, ".bazelrc"), os.O_APPEND|os.O_WRONLY, 0)
 		f.WriteString("try-import %workspace%/user.bazelrc\n")
 		f.Close()
+		wsOB, err = os.MkdirTemp("", "stride-run-ob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtest.OutputBase(t, dir, wsOB)
 		runtest.Git(t, dir, "init", "-q", "-b", "main")
 		runtest.Commit(t, dir, "workspace")
 		wsDir = dir
@@ -121,6 +127,8 @@ func TestMain(m *testing.M) {
 	if wsDir != "" {
 		runtest.Shutdown(wsDir)
 		os.RemoveAll(wsDir)
+		runtest.MakeWritable(wsOB)
+		os.RemoveAll(wsOB)
 		os.RemoveAll(filepath.Dir(wsMark))
 	}
 	os.Exit(code)

@@ -99,16 +99,54 @@ func Write(t testing.TB, dir string, files map[string]string) {
 }
 
 // Workspace makes a Bazel workspace in a new temporary directory with the
-// standard files plus files, copies the shims in, and registers a `bazel
-// shutdown` for the end of the test.
+// standard files plus files, copies the shims in, gives it an output base
+// of its own in another temporary directory (see OutputBase), and
+// registers a `bazel shutdown` for the end of the test.
 func Workspace(t testing.TB, files map[string]string) string {
 	t.Helper()
+	ob := t.TempDir()
 	dir := t.TempDir()
 	Write(t, dir, WorkspaceFiles())
 	Write(t, dir, files)
 	CopyShims(t, dir)
-	t.Cleanup(func() { Shutdown(dir) })
+	OutputBase(t, dir, ob)
+	t.Cleanup(func() {
+		Shutdown(dir)
+		MakeWritable(ob)
+	})
 	return dir
+}
+
+// OutputBase makes every Bazel command in the workspace at dir (and in
+// clones of it, since .bazelrc is committed) use the output base ob, by a
+// `startup --output_base` line in .bazelrc. Without it each test workspace
+// leaves an output base under ~/.cache/bazel, named for a temporary
+// directory that never comes back. The caller removes ob after Shutdown
+// (MakeWritable first).
+func OutputBase(t testing.TB, dir, ob string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, ".bazelrc"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString("startup --output_base=" + filepath.Join(ob, "output_base") + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// MakeWritable makes the tree under dir writable by its owner, so that it
+// can be removed: Bazel leaves read-only directories in an output base.
+func MakeWritable(dir string) {
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o755)
+		}
+		return nil
+	})
 }
 
 // CopyShims copies third_party/bazel/{rules_cc,remote_coverage_tools} of
