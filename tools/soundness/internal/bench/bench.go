@@ -320,6 +320,7 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 		}
 		for round := 1; round <= rounds; round++ {
 			record := round == rounds
+			var warm []Sample // this warm-up round's samples, for its log line
 			if !record {
 				r.logf("bench %s %s: warm-up round %d of %d (not recorded)", o.Label, mode, round, rounds-1)
 			}
@@ -371,6 +372,7 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 					if s.Err != "" {
 						r.logf("bench %s %s: warm-up change %d: %s", o.Label, mode, c.ID, s.Err)
 					}
+					warm = append(warm, s)
 					continue
 				}
 				if td != "" {
@@ -386,6 +388,13 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 					s.StrideCount, tdNote(s), errNote(s))
 				res.Samples = append(res.Samples, s)
 				sets = append(sets, strideSet)
+			}
+			if !record {
+				// How far the JVM still was from its steady state.
+				r.logf("bench %s %s: warm-up round %d: medians cached %.2fx, uncached %.2fx",
+					o.Label, mode, round,
+					medianRatio(warm, func(s Sample) float64 { return s.StrideCached }),
+					medianRatio(warm, func(s Sample) float64 { return s.StrideUncached }))
 			}
 		}
 		// Runs without a cache directory come in a pass of their own: their

@@ -44,7 +44,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	tdModes := fs.String("td-modes", "", "server states in which target-determinator is timed (default: those of -modes)")
 	fs.StringVar(&o.Work, "work", "", "scratch directory (default REPO.bench)")
 	fs.StringVar(&o.Label, "label", "", "size label for the table (default: the target count)")
-	fs.IntVar(&o.Warmup, "warmup", 1, "warm mode: unrecorded rounds over the changes first, so that the server's JVM has compiled what both stride's and the baseline's queries run")
+	fs.IntVar(&o.Warmup, "warmup", 3, "warm mode: unrecorded rounds over the changes first, so that the server's JVM has compiled what both stride's and the baseline's queries run (each round logs its medians: one round left stride's full proto query ~0.1 s short of its steady state)")
 	jsonOut := fs.String("json", "", "write all samples as JSON here")
 	if err := fs.Parse(args); err != nil {
 		return 2
