@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -132,7 +133,7 @@ func Compute(ctx context.Context, opts Options) (*Result, error) {
 	if repo.Root() == "" {
 		return nil, inputErr(fmt.Errorf("%s: a bare repository has no workspace to query", opts.Dir))
 	}
-	r := &run{opts: opts, repo: repo, root: repo.Root(), cache: &cache{dir: opts.CacheDir, limit: opts.CacheLimit}, start: start}
+	r := &run{opts: opts, repo: repo, root: repo.Root(), cache: &cache{dir: opts.CacheDir, limit: opts.CacheLimit}, start: start, ctx: ctx}
 	if err := r.resolve(); err != nil {
 		return nil, err
 	}
@@ -170,6 +171,45 @@ type run struct {
 	wtCh   chan bool
 	wtOnce sync.Once
 	wtIs   bool
+
+	ctx  context.Context
+	exts map[string]*extContent // by query root (guarded by mu)
+}
+
+// extFor is the source of go_repository file contents for a query run in
+// root: the workspace, whose output base Bazel is asked for (once, and
+// only on a cache miss), or a scratch copy, whose output base is beside
+// it.
+func (r *run) extFor(root string) extSource {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.exts[root]; ok {
+		return e
+	}
+	var ob func() (string, error)
+	if root == r.root {
+		var once sync.Once
+		var dir string
+		var err error
+		ob = func() (string, error) {
+			once.Do(func() {
+				dir, err = r.bazelAt(r.root).Info(r.ctx, "output_base")
+				if err != nil {
+					r.logf("bazel info output_base: %v (go_repository targets are digested by their definitions)", err)
+				}
+			})
+			return dir, err
+		}
+	} else {
+		dir := filepath.Join(filepath.Dir(root), "output_base")
+		ob = func() (string, error) { return dir, nil }
+	}
+	if r.exts == nil {
+		r.exts = map[string]*extContent{}
+	}
+	e := newExtContent(r.opts.CacheDir, ob)
+	r.exts[root] = e
+	return e
 }
 
 func (r *run) logf(format string, a ...interface{}) {
@@ -628,7 +668,7 @@ func (r *run) streamHead(ctx context.Context, treesRead <-chan struct{}) prefetc
 			<-treesRead
 			waited = true
 			if r.headFS != nil && !r.bzlChanged {
-				st = newSnapshotStream(r.headFS, r.headHash.String(), r.root, r.root)
+				st = newSnapshotStream(r.headFS, r.headHash.String(), r.root, r.root, r.extFor(r.root))
 			}
 		}
 		if st != nil {
@@ -643,7 +683,7 @@ func (r *run) streamHead(ctx context.Context, treesRead <-chan struct{}) prefetc
 		// use: the caller will not finish it.
 		<-treesRead
 		if r.headFS != nil && !r.bzlChanged {
-			st = newSnapshotStream(r.headFS, r.headHash.String(), r.root, r.root)
+			st = newSnapshotStream(r.headFS, r.headHash.String(), r.root, r.root, r.extFor(r.root))
 		} else {
 			st = &snapshotStream{all: all, err: errNoStream}
 		}
@@ -753,7 +793,7 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 		if repoCheck(changes, head) {
 			snap = rehashSnapshot(head, r.baseFS, r.baseHash.String(), changes.changed)
 		} else {
-			snap, _, err = buildSnapshot(headRes, r.baseFS, r.baseHash.String(), headRoot, "")
+			snap, _, err = buildSnapshot(headRes, r.baseFS, r.baseHash.String(), headRoot, "", r.extFor(headRoot))
 		}
 		if err != nil {
 			return nil, nil, nil, err
@@ -804,7 +844,7 @@ func (r *run) queryHead(ctx context.Context) (*buildpb.QueryResult, *Snapshot, s
 		extra = bazel.StackFlags
 	}
 	return r.queryHeadWith(ctx, QueryExpr, func(qr *buildpb.QueryResult, root, checkDisk string) (*Snapshot, []string, error) {
-		return buildSnapshot(qr, r.headFS, commit, root, checkDisk)
+		return buildSnapshot(qr, r.headFS, commit, root, checkDisk, r.extFor(root))
 	}, extra...)
 }
 
@@ -861,7 +901,7 @@ func (r *run) queryBase(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, _, err := buildSnapshot(qr, r.baseFS, r.baseHash.String(), root, "")
+	snap, _, err := buildSnapshot(qr, r.baseFS, r.baseHash.String(), root, "", r.extFor(root))
 	return snap, err
 }
 

@@ -59,7 +59,7 @@ func fakeFiles(lib string) *fileSet {
 
 func snap(t *testing.T, q *buildpb.QueryResult, f *fileSet) *Snapshot {
 	t.Helper()
-	s, _, err := buildSnapshot(q, f, "", "/ws", "")
+	s, _, err := buildSnapshot(q, f, "", "/ws", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,11 +360,11 @@ func TestBuildSnapshotParallel(t *testing.T) {
 			&buildpb.Target{Type: buildpb.Target_SOURCE_FILE.Enum(), SourceFile: &buildpb.SourceFile{Name: proto.String("//" + pkg + ":data")}})
 	}
 	res := &buildpb.QueryResult{Target: targets}
-	par, _, err := buildSnapshot(res, &fileSet{entries: entries}, "c", "/ws", "")
+	par, _, err := buildSnapshot(res, &fileSet{entries: entries}, "c", "/ws", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, _, err := buildSnapshot(&buildpb.QueryResult{Target: targets[:3]}, &fileSet{entries: entries}, "c", "/ws", "")
+	seq, _, err := buildSnapshot(&buildpb.QueryResult{Target: targets[:3]}, &fileSet{entries: entries}, "c", "/ws", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

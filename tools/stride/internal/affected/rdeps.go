@@ -182,7 +182,7 @@ func (r *run) computeRdeps(ctx context.Context, res *Result, changes *changeSet)
 		r.logf("the reverse-dependency query failed; computing in full: %v", firstLine(errText(err)))
 		return nil, nil
 	}
-	head, untracked, err := buildSnapshot(qr, r.headFS, r.headHash.String(), r.root, r.root)
+	head, untracked, err := buildSnapshot(qr, r.headFS, r.headHash.String(), r.root, r.root, r.extFor(r.root))
 	if err != nil {
 		return nil, err
 	}

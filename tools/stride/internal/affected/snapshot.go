@@ -19,7 +19,7 @@ import (
 // FormatVersion changes whenever digests change meaning. It is part of
 // the cache key, so maps written by an older stride are never compared
 // with new ones.
-const FormatVersion = 4
+const FormatVersion = 5
 
 // Snapshot is the digest map of one commit (or of the work tree): every
 // target of `deps(//...)` with the digest of what defines it, every
@@ -145,6 +145,10 @@ type builder struct {
 	// (set only when checkDisk is on).
 	checkDisk string
 	untracked []string
+	// ext gives the content of go_repository files (nil: none); extFiles
+	// are the content digests read for this query, by repository.
+	ext      extSource
+	extFiles map[string]map[string]string
 }
 
 // buildSnapshot computes the snapshot of a `deps(//...) + //external:*`
@@ -152,9 +156,14 @@ type builder struct {
 // tree). root is the directory the query ran in. When checkDisk is set (a
 // directory), source files missing from files but present there are
 // reported in untracked: the query saw files the commit does not have.
-func buildSnapshot(res *buildpb.QueryResult, files *fileSet, commit, root, checkDisk string) (*Snapshot, []string, error) {
+//
+// ext (nil: none) gives the content of go_repository files (see
+// extContent).
+func buildSnapshot(res *buildpb.QueryResult, files *fileSet, commit, root, checkDisk string, ext extSource) (*Snapshot, []string, error) {
 	b := newBuilder(files, commit, root, checkDisk, len(res.Target))
+	b.ext = ext
 	b.addRepos(res.Target)
+	b.prepareExternal(res.Target)
 	if err := b.addTargets(res.Target); err != nil {
 		return nil, nil, err
 	}
@@ -217,7 +226,7 @@ func (b *builder) addTargets(targets []*buildpb.Target) error {
 	}
 	b.files.index() // built lazily otherwise, which would race
 	half := len(targets) / 2
-	other := &builder{files: b.files, root: b.root, checkDisk: b.checkDisk,
+	other := &builder{files: b.files, root: b.root, checkDisk: b.checkDisk, extFiles: b.extFiles,
 		snap: &Snapshot{Workspace: b.snap.Workspace, Repos: b.snap.Repos, Nodes: make(map[string]*Node, half+1)}}
 	errc := make(chan error, 1)
 	go func() {
@@ -283,7 +292,7 @@ func (b *builder) addTarget(t *buildpb.Target) error {
 		gen := b.canonical(g.GetGeneratingRule())
 		h := newHash("generated")
 		h.str(gen)
-		h.str(b.repoDigestOf(l.repo))
+		h.str(b.ownerDigest(l))
 		b.snap.Nodes[name] = &Node{Type: typeGenerated, Digest: h.sum(), Deps: []string{gen}, Repo: l.repo}
 	default:
 		// Package and environment groups: their whole definition.
@@ -301,7 +310,7 @@ func (b *builder) addTarget(t *buildpb.Target) error {
 		l, _ := parseLabel(name)
 		h := newHash("other")
 		h.bytes(b.marshal(m))
-		h.str(b.repoDigestOf(l.repo))
+		h.str(b.ownerDigest(l))
 		b.snap.Nodes[name] = &Node{Type: typeOther, Digest: h.sum(), Repo: l.repo}
 	}
 	return nil
@@ -349,7 +358,7 @@ func (b *builder) ruleNode(name string, r *buildpb.Rule) *Node {
 	for _, o := range outs {
 		h.str(b.canonical(o))
 	}
-	h.str(b.repoDigestOf(l.repo))
+	h.str(b.ownerDigest(l))
 	n.Digest = h.sum()
 	n.Deps = deps
 	if l.repo == "" {
@@ -413,11 +422,16 @@ func (b *builder) sourceNode(name string, sf *buildpb.SourceFile) *Node {
 		n.Digest = sourceDigest(n.Vis, d)
 		return n
 	}
-	// A file of an external repository: defined by the repository.
+	// A file of an external repository: its content where it is
+	// digested by content, else the repository's definition.
 	h := newHash("source")
 	h.str(vh.sum())
 	h.str(name)
-	h.str(b.repoDigestOf(l.repo))
+	if d, ok := b.extFileDigest(l); ok {
+		h.str("content:" + d)
+	} else {
+		h.str(b.repoDigestOf(l.repo))
+	}
 	n.Digest = h.sum()
 	return n
 }

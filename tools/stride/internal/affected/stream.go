@@ -27,8 +27,9 @@ type snapshotStream struct {
 	err      error
 }
 
-func newSnapshotStream(files *fileSet, commit, root, checkDisk string) *snapshotStream {
+func newSnapshotStream(files *fileSet, commit, root, checkDisk string, ext extSource) *snapshotStream {
 	b := newBuilder(files, commit, root, checkDisk, 16384)
+	b.ext = ext
 	s := &snapshotStream{b: b, guess: declaredWorkspace(files)}
 	b.snap.Workspace = s.guess
 	return s
@@ -59,9 +60,10 @@ func (s *snapshotStream) finish() (*buildpb.QueryResult, *Snapshot, []string, er
 	b := s.b
 	b.addRepos(s.deferred)
 	if b.snap.Workspace != s.guess {
-		snap, untracked, err := buildSnapshot(qr, b.files, b.snap.Commit, b.root, b.checkDisk)
+		snap, untracked, err := buildSnapshot(qr, b.files, b.snap.Commit, b.root, b.checkDisk, b.ext)
 		return qr, snap, untracked, err
 	}
+	b.prepareExternal(s.deferred)
 	for _, t := range s.deferred {
 		if err := b.addTarget(t); err != nil {
 			return qr, nil, nil, err

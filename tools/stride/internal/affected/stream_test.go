@@ -40,7 +40,7 @@ func TestSnapshotStream(t *testing.T) {
 			files := fakeFiles("package lib")
 			files.disk = writeTemp(t, map[string]string{"WORKSPACE": tc.workspace})
 			want := snap(t, tc.q, files)
-			st := newSnapshotStream(files, "", "/ws", "")
+			st := newSnapshotStream(files, "", "/ws", "", nil)
 			for _, tg := range tc.q.Target {
 				st.add(tg)
 			}
