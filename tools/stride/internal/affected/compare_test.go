@@ -88,14 +88,7 @@ func TestCompareReasons(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := &Result{Kind: "all"}
-			res.fill(compare(base, tc.head, fakeFiles("package lib"), tc.headFS, nil))
-			got := map[string][]string{}
-			for _, tg := range res.Targets {
-				for _, r := range tg.Reasons {
-					got[tg.Label] = append(got[tg.Label], r.Text)
-				}
-			}
+			res, got := compareReasons(base, tc.head, fakeFiles("package lib"), tc.headFS)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("reasons (-want +got):\n%s", diff)
 			}
@@ -104,6 +97,20 @@ func TestCompareReasons(t *testing.T) {
 			}
 		})
 	}
+}
+
+// compareReasons compares two snapshots and returns the result and the
+// reasons' texts by label.
+func compareReasons(base, head *Snapshot, baseFS, headFS *fileSet) (*Result, map[string][]string) {
+	res := &Result{Kind: "all"}
+	res.fill(compare(base, head, baseFS, headFS, nil))
+	got := map[string][]string{}
+	for _, tg := range res.Targets {
+		for _, r := range tg.Reasons {
+			got[tg.Label] = append(got[tg.Label], r.Text)
+		}
+	}
+	return res, got
 }
 
 // TestResultJSON pins the --json schema (stride.affected/v1) with a golden

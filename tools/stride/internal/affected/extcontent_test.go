@@ -78,14 +78,7 @@ func TestContentDigestedRepository(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := &Result{Kind: "all"}
-			res.fill(compare(base, tc.head, files, files, nil))
-			got := map[string][]string{}
-			for _, tg := range res.Targets {
-				for _, r := range tg.Reasons {
-					got[tg.Label] = append(got[tg.Label], r.Text)
-				}
-			}
+			res, got := compareReasons(base, tc.head, files, files)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("reasons (-want +got):\n%s", diff)
 			}
