@@ -15,6 +15,7 @@ import (
 	"time"
 
 	buildpb "github.com/strideci/monorepo/third_party/bazel_proto/build"
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
 
 // Content-digested repositories.
@@ -155,19 +156,7 @@ func (e *extContent) write(def string, m map[string]string) error {
 	if err := gob.NewEncoder(&buf).Encode(m); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	if err := atomicfile.Write(p, buf.Bytes()); err != nil {
 		return err
 	}
 	prune(filepath.Dir(p), extUnused)
