@@ -49,7 +49,9 @@ type Site struct {
 const IndexFile = "index.html"
 
 // Render renders every .md file under src (an fs.FS rooted at docs/) to
-// NAME.html, copies other files (images) as they are, and adds index.html.
+// NAME.html, copies other files (images) as they are, and adds index.html:
+// the build, its services and a list of the pages, after the content of
+// docs/index.md when there is one.
 // It returns the files by slash-separated name.
 func Render(src fs.FS, site Site) (map[string][]byte, error) {
 	if site.Title == "" {
@@ -64,6 +66,8 @@ func Render(src fs.FS, site Site) (map[string][]byte, error) {
 	)
 	out := map[string][]byte{}
 	var pages []page
+	var intro template.HTML
+	var introTitle string
 	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -92,6 +96,11 @@ func Render(src fs.FS, site Site) (map[string][]byte, error) {
 		}
 		name := strings.TrimSuffix(p, ".md") + ".html"
 		pg := page{Name: name, Source: p, Title: title(doc, b, p)}
+		if name == IndexFile {
+			// docs/index.md opens the index page.
+			intro, introTitle = template.HTML(body.String()), pg.Title
+			return nil
+		}
 		var buf bytes.Buffer
 		if err := pageTemplate.Execute(&buf, struct {
 			Site  Site
@@ -110,17 +119,19 @@ func Render(src fs.FS, site Site) (map[string][]byte, error) {
 		return nil, fmt.Errorf("render docs: %w", err)
 	}
 	if _, clash := out[IndexFile]; clash {
-		return nil, fmt.Errorf("render docs: docs/index.md would overwrite the generated %s", IndexFile)
+		return nil, fmt.Errorf("render docs: docs/%s would overwrite the generated index page (write docs/index.md instead)", IndexFile)
 	}
 	sort.Slice(pages, func(i, j int) bool { return pages[i].Name < pages[j].Name })
 	services := append([]Service{}, site.Services...)
 	sort.Slice(services, func(i, j int) bool { return services[i].Name < services[j].Name })
 	var buf bytes.Buffer
 	if err := indexTemplate.Execute(&buf, struct {
-		Site     Site
-		Pages    []page
-		Services []Service
-	}{site, pages, services}); err != nil {
+		Site       Site
+		Pages      []page
+		Services   []Service
+		Intro      template.HTML
+		IntroTitle string
+	}{site, pages, services, intro, introTitle}); err != nil {
 		return nil, fmt.Errorf("render index: %w", err)
 	}
 	out[IndexFile] = buf.Bytes()
@@ -212,10 +223,14 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Site.Title}}</title>
+<title>{{if .IntroTitle}}{{.IntroTitle}} · {{end}}{{.Site.Title}}</title>
 <style>` + style + `</style></head>
 <body>
+{{- if .Intro}}
+{{.Intro}}
+{{- else}}
 <h1>{{.Site.Title}}</h1>
+{{- end}}
 {{- if .Site.Build}}
 <p class="meta">Build {{.Site.Build}}{{if .Site.Branch}} on {{.Site.Branch}}{{end}}{{if .Site.Commit}}, commit {{.Site.Commit}}{{end}}.</p>
 {{- end}}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -58,6 +59,34 @@ func TestRenderGolden(t *testing.T) {
 	}
 	if !strings.Contains(string(files["guide/setup.html"]), `href="../intro.html"`) {
 		t.Error("relative link from a subdirectory not rewritten")
+	}
+}
+
+// TestRenderIndexPage checks that docs/index.md opens the generated index
+// page instead of being refused, and that an index.html of the user's
+// still is (the index page is generated).
+func TestRenderIndexPage(t *testing.T) {
+	files, err := docsite.Render(fstest.MapFS{
+		"index.md":       {Data: []byte("# Welcome\n\nStart with [setup](guide/setup.md).\n")},
+		"guide/setup.md": {Data: []byte("# Setup\n")},
+	}, docsite.Site{Build: "3f2a9c0d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := files["index.md"]; ok {
+		t.Error("index.md copied as is")
+	}
+	index := string(files["index.html"])
+	for _, want := range []string{"<title>Welcome · stride docs</title>", `<h1 id="welcome">Welcome</h1>`, `href="guide/setup.html"`, "Build 3f2a9c0d", "<h2>Documents</h2>", `<a href="guide/setup.html">Setup</a>`} {
+		if !strings.Contains(index, want) {
+			t.Errorf("index.html lacks %s:\n%s", want, index)
+		}
+	}
+	if strings.Contains(index, "<h1>stride docs</h1>") || strings.Contains(index, `(index.md)`) {
+		t.Errorf("index.html has the default heading or lists itself:\n%s", index)
+	}
+	if _, err := docsite.Render(fstest.MapFS{"index.html": {Data: []byte("<p>mine</p>")}}, docsite.Site{}); err == nil || !strings.Contains(err.Error(), "write docs/index.md instead") {
+		t.Errorf("a docs/index.html: err = %v", err)
 	}
 }
 
