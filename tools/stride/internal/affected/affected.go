@@ -467,7 +467,22 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 			put(headKey, s)
 		}
 	}
-	putBase := func(s *Snapshot) { put(baseKey, s) }
+	// putBase stores base's snapshot; one derived from head's (from, which
+	// putHead stored) as a delta against it (cache.putDelta).
+	putBase := func(s, from *Snapshot) {
+		if from == nil || r.opts.Uncommitted {
+			put(baseKey, s)
+			return
+		}
+		writes.Add(1)
+		go func() {
+			defer writes.Done()
+			if err := r.cache.putDelta(baseKey, s, headKey, from); err != nil {
+				r.logf("%v", err)
+			}
+		}()
+	}
+	putBaseWhole := func(s *Snapshot) { putBase(s, nil) }
 	var baseErr error
 	switch {
 	case head != nil && base != nil:
@@ -513,17 +528,17 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 			}
 			if snap != nil {
 				base, res.Base.Source = snap, src
-				putBase(snap)
+				putBaseWhole(snap)
 			}
 		}
 		if base == nil {
-			base, baseErr = r.fullBase(ctx, res, putBase)
+			base, baseErr = r.fullBase(ctx, res, putBaseWhole)
 		}
 		res.Stats.BaseMS = time.Since(t).Milliseconds()
 	default:
 		var err error
 		fullPreUsed = fullPre != nil
-		head, base, baseErr, err = r.computeBoth(ctx, res, changes, putHead, putBase, fullPre)
+		head, base, baseErr, err = r.computeBoth(ctx, res, changes, putHead, putBase, putBaseWhole, fullPre)
 		if err != nil {
 			return nil, err
 		}
@@ -735,7 +750,10 @@ func side(head bool) string {
 // a target), or patched from it with base's changed packages queried in
 // the scratch copy (in parallel with head's query), or else queried in
 // full.
-func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, putHead, putBase func(*Snapshot), fullPre chan prefetch) (head, base *Snapshot, baseErr, err error) {
+//
+// putBase stores base's snapshot, derived from head's when from is set;
+// putBaseWhole one that is not.
+func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, putHead func(*Snapshot), putBase func(s, from *Snapshot), putBaseWhole func(*Snapshot), fullPre chan prefetch) (head, base *Snapshot, baseErr, err error) {
 	fast := !r.opts.NoFastPath && contentOnly(changes, r.baseFS, r.headFS)
 	var dirty []string
 	incremental := false
@@ -771,7 +789,7 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 				}
 				return nil
 			}
-			base, baseErr = r.fullBase(gctx, res, putBase)
+			base, baseErr = r.fullBase(gctx, res, putBaseWhole)
 			return nil
 		})
 	}
@@ -784,7 +802,7 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 		// Added files that the query lists as targets mean a glob saw
 		// them: base's query result would differ. Query base after all.
 		r.logf("added files are targets; querying base")
-		base, baseErr = r.fullBase(ctx, res, putBase)
+		base, baseErr = r.fullBase(ctx, res, putBaseWhole)
 	case fast:
 		// Only contents changed: base's map is head's with base's file
 		// digests; re-digesting the query result is needed only when a
@@ -800,7 +818,7 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 		}
 		base = snap
 		res.Base.Source = "derived"
-		putBase(snap)
+		putBase(snap, head)
 	case incremental:
 		ok := baseQErr == nil && repoCheck(changes, head)
 		if ok {
@@ -815,12 +833,12 @@ func (r *run) computeBoth(ctx context.Context, res *Result, changes *changeSet, 
 				if baseRes == nil {
 					res.Base.Source = "derived"
 				}
-				putBase(snap)
+				putBase(snap, head)
 			}
 		}
 		if !ok {
 			r.logf("base's changed packages could not be patched into head's map (%v); querying base in full", baseQErr)
-			base, baseErr = r.fullBase(ctx, res, putBase)
+			base, baseErr = r.fullBase(ctx, res, putBaseWhole)
 		}
 	}
 	res.Stats.BaseMS += time.Since(t).Milliseconds()

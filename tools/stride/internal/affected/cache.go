@@ -59,6 +59,12 @@ func (c *cache) has(key string) bool {
 // get returns the snapshot stored under key, or nil. A corrupt entry is
 // treated as missing (and overwritten later).
 func (c *cache) get(key string) *Snapshot {
+	return c.load(key, true)
+}
+
+// load reads the entry for key; a delta (see putDelta) only when
+// deltaOK, applied to its parent, which must be a whole map.
+func (c *cache) load(key string, deltaOK bool) *Snapshot {
 	if c == nil || c.dir == "" {
 		return nil
 	}
@@ -72,9 +78,74 @@ func (c *cache) get(key string) *Snapshot {
 	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16)).Decode(&d); err != nil || d.Format != FormatVersion {
 		return nil
 	}
+	if d.Parent != "" && !deltaOK {
+		return nil
+	}
 	now := time.Now()
 	_ = os.Chtimes(p, now, now) // recently used: kept longest
+	if d.Parent != "" {
+		parent := c.load(d.Parent, false)
+		if parent == nil {
+			return nil
+		}
+		return d.apply(parent)
+	}
 	return d.snapshot()
+}
+
+// putDelta stores s, which was derived from parent (stored under
+// parentKey by the same run), as the nodes that differ from parent's
+// (compared by pointer: a derived snapshot shares its unchanged nodes),
+// instead of a whole map: an uncached run waits for this write, and a
+// base derived from head differs from it in a few files. When parent
+// cannot be read later the entry is a miss. A large difference is stored
+// whole.
+func (c *cache) putDelta(key string, s *Snapshot, parentKey string, parent *Snapshot) error {
+	if c == nil || c.dir == "" {
+		return nil
+	}
+	d := &diskSnapshot{Format: s.Format, Commit: s.Commit, Workspace: s.Workspace, Repos: s.Repos, Globals: s.Globals,
+		Parent: parentKey, Changed: map[string]*Node{}}
+	for name, n := range s.Nodes {
+		if parent.Nodes[name] != n {
+			d.Changed[name] = n
+		}
+	}
+	for name := range parent.Nodes {
+		if _, ok := s.Nodes[name]; !ok {
+			d.Removed = append(d.Removed, name)
+		}
+	}
+	sort.Strings(d.Removed)
+	if len(d.Changed)+len(d.Removed) > len(s.Nodes)/4 {
+		return c.put(key, s)
+	}
+	return c.write(key, d)
+}
+
+// apply rebuilds a delta's snapshot on its parent.
+func (d *diskSnapshot) apply(parent *Snapshot) *Snapshot {
+	s := &Snapshot{Format: d.Format, Commit: d.Commit, Workspace: d.Workspace, Repos: d.Repos, Globals: d.Globals,
+		Nodes: make(map[string]*Node, len(parent.Nodes))}
+	if s.Repos == nil {
+		s.Repos = map[string]*Repo{}
+	}
+	if s.Globals == nil {
+		s.Globals = map[string]string{}
+	}
+	for name, n := range parent.Nodes {
+		s.Nodes[name] = n
+	}
+	for name, n := range d.Changed {
+		if n == nil {
+			return nil
+		}
+		s.Nodes[name] = n
+	}
+	for _, name := range d.Removed {
+		delete(s.Nodes, name)
+	}
+	return s
 }
 
 // put stores s under key, then deletes the least recently used maps while
@@ -86,6 +157,11 @@ func (c *cache) put(key string, s *Snapshot) error {
 	if c == nil || c.dir == "" {
 		return nil
 	}
+	return c.write(key, toDisk(s))
+}
+
+// write stores d under key (see put).
+func (c *cache) write(key string, d *diskSnapshot) error {
 	p := c.path(key)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("write digest cache: %w", err)
@@ -96,7 +172,7 @@ func (c *cache) put(key string, s *Snapshot) error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<16)
-	if err := gob.NewEncoder(w).Encode(toDisk(s)); err != nil {
+	if err := gob.NewEncoder(w).Encode(d); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write digest cache %s: %w", p, err)
 	}
@@ -187,6 +263,12 @@ type diskSnapshot struct {
 	Extra   []string
 	Repos   map[string]*Repo
 	Globals map[string]string
+	// A delta (putDelta) has no Names, Nodes and Extra but the key of
+	// its parent, the nodes that differ from the parent's and those the
+	// parent has and it has not.
+	Parent  string
+	Changed map[string]*Node
+	Removed []string
 }
 
 type diskNode struct {

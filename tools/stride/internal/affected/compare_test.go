@@ -270,6 +270,62 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCacheDelta checks that a snapshot derived from another is stored
+// as a delta against it and read back equal; that a delta whose parent
+// is gone, or is itself a delta, is a miss; and that a snapshot differing
+// in many nodes is stored whole.
+func TestCacheDelta(t *testing.T) {
+	parent := &Snapshot{Format: FormatVersion, Commit: "h", Nodes: map[string]*Node{}, Repos: map[string]*Repo{"r": {Class: "go_repository", Digest: "rd"}},
+		Globals: map[string]string{".bazelrc": "g"}}
+	for i := 0; i < 300; i++ {
+		parent.Nodes[fmt.Sprintf("//p%d:f.go", i)] = &Node{Type: typeSource, Digest: fmt.Sprint("d", i), Path: fmt.Sprintf("p%d/f.go", i), Vis: "v"}
+	}
+	parent.Nodes["//p0:lib"] = &Node{Type: typeRule, Class: "go_library", Digest: "r", Deps: []string{"//p0:f.go"}, Attrs: map[string]string{"srcs": "a"}}
+	derived := rehashSnapshot(parent, &fileSet{entries: map[string]gitrepo.TreeEntry{
+		"p3/f.go": {Hash: gitrepo.BlobHash([]byte("changed")), Mode: filemode.Regular},
+	}}, "b", map[string]string{"p3/f.go": "m"})
+	derived.Globals = map[string]string{".bazelrc": "g2"}
+	delete(derived.Nodes, "//p7:f.go")
+
+	c := &cache{dir: t.TempDir()}
+	if err := c.put("h", parent); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.putDelta("b", derived, "h", parent); err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := os.Stat(c.path("h"))
+	delta, _ := os.Stat(c.path("b"))
+	if delta.Size() >= whole.Size()/4 {
+		t.Errorf("delta is %d bytes, the whole map %d", delta.Size(), whole.Size())
+	}
+	if diff := cmp.Diff(derived, c.get("b")); diff != "" {
+		t.Errorf("delta round trip (-want +got):\n%s", diff)
+	}
+	if err := c.putDelta("b2", derived, "b", derived); err != nil {
+		t.Fatal(err)
+	}
+	if c.get("b2") != nil {
+		t.Error("a delta on a delta was read")
+	}
+	os.Remove(c.path("h"))
+	if c.get("b") != nil {
+		t.Error("a delta without its parent was read")
+	}
+
+	other := &Snapshot{Format: FormatVersion, Commit: "o", Nodes: map[string]*Node{}}
+	for name, n := range parent.Nodes {
+		cp := *n
+		other.Nodes[name] = &cp
+	}
+	if err := c.putDelta("o", other, "h", parent); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.load("o", false); got == nil || len(got.Nodes) != len(other.Nodes) {
+		t.Errorf("a snapshot sharing no node was not stored whole: %v", got)
+	}
+}
+
 // TestCacheEviction checks that the cache stays under its limit by
 // deleting the least recently used maps (a read counts as a use), old
 // format files and stale temporary files, and never the map just written.
