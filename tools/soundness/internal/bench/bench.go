@@ -41,7 +41,8 @@ type Options struct {
 	TDModes  []string // modes in which target-determinator is timed (default: all)
 	Work     string   // scratch directory (caches)
 	Label    string   // e.g. "1k"
-	Warmup   int      // unrecorded rounds over the changes before the warm mode's timed one
+	Warmup   int      // unrecorded rounds over the changes before the warm mode's timed ones
+	Rounds   int      // timed rounds over the changes in warm mode (fresh: 1); medians are over every sample
 	Log      io.Writer
 }
 
@@ -71,6 +72,7 @@ type ModeResult struct {
 	Label   string   `json:"label"`
 	Targets int      `json:"targets"`
 	Mode    string   `json:"mode"`
+	Rounds  int      `json:"rounds"` // timed rounds: each change has this many samples
 	Samples []Sample `json:"samples"`
 	// Median ratios to the query time of the same change.
 	StrideCached   float64 `json:"stride_cached_ratio"`
@@ -314,15 +316,23 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 		// A warm server's steady state is a JVM that has served these
 		// commands before: warm-up rounds run every change's steps (the
 		// query baseline's too) and are not recorded.
-		rounds := 1
+		// Several timed rounds in warm mode: a warm query's time varies by
+		// 2x from one command to the next here, and medians over more
+		// samples move less.
+		recorded := 1
+		if mode == "warm" && o.Rounds > 1 {
+			recorded = o.Rounds
+		}
+		res.Rounds = recorded
+		rounds := recorded
 		if mode == "warm" {
 			rounds += o.Warmup
 		}
 		for round := 1; round <= rounds; round++ {
-			record := round == rounds
+			record := round > rounds-recorded
 			var warm []Sample // this warm-up round's samples, for its log line
 			if !record {
-				r.logf("bench %s %s: warm-up round %d of %d (not recorded)", o.Label, mode, round, rounds-1)
+				r.logf("bench %s %s: warm-up round %d of %d (not recorded)", o.Label, mode, round, rounds-recorded)
 			}
 			if round > 1 {
 				// The round before left every head's map behind: start
@@ -375,7 +385,7 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 					warm = append(warm, s)
 					continue
 				}
-				if td != "" {
+				if td != "" && round == rounds {
 					step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
 					step(func() (err error) { s.TDCached, tdSet, err = r.td(ctx, tdDir, c.Base, true); return })
 					step(func() error { return r.prepare(ctx, mode, c.Base, c.Head) })
@@ -383,8 +393,8 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 					s.TDCount = len(tdSet)
 					s.OnlyStride, s.OnlyTD = setDiff(strideSet, tdSet)
 				}
-				r.logf("bench %s %s change %d (%s): query %.2fs, stride cached %.2fs (%.2fx), uncached %.2fs (%.2fx), %d targets%s%s",
-					o.Label, mode, c.ID, c.Kind, s.Query, s.StrideCached, div(s.StrideCached, s.Query), s.StrideUncached, div(s.StrideUncached, s.Query),
+				r.logf("bench %s %s round %d change %d (%s): query %.2fs, stride cached %.2fs (%.2fx), uncached %.2fs (%.2fx), %d targets%s%s",
+					o.Label, mode, round, c.ID, c.Kind, s.Query, s.StrideCached, div(s.StrideCached, s.Query), s.StrideUncached, div(s.StrideUncached, s.Query),
 					s.StrideCount, tdNote(s), errNote(s))
 				res.Samples = append(res.Samples, s)
 				sets = append(sets, strideSet)
@@ -401,7 +411,10 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 		// rdeps queries leave the server slower for the next few queries
 		// (seen: an uncached run right after one took up to 2x as long),
 		// which would charge the next change's runs for them.
+		// (after the last timed round: its samples are the last ones)
+		last := len(res.Samples) - o.Changes
 		for i, c := range m.Changes[1 : o.Changes+1] {
+			i += last
 			s := &res.Samples[i]
 			if s.Err != "" {
 				continue
@@ -522,7 +535,7 @@ func WriteMarkdown(w io.Writer, results []ModeResult) {
 			td = true
 		}
 	}
-	fmt.Fprint(w, "| size | server | changes | median query s | stride cached / query (goal ≤ 1.1) | stride uncached / query (goal ≤ 2.2) | stride without cache dir / query (changes it answered) | stride first run s |")
+	fmt.Fprint(w, "| size | server | samples (changes × rounds) | median query s | stride cached / query (goal ≤ 1.1) | stride uncached / query (goal ≤ 2.2) | stride without cache dir / query (changes it answered) | stride first run s |")
 	if td {
 		fmt.Fprint(w, " td cached / query | td uncached / query |")
 	}
@@ -542,7 +555,11 @@ func WriteMarkdown(w io.Writer, results []ModeResult) {
 		if r.FirstRun > 0 {
 			first = fmt.Sprintf("%.1f", r.FirstRun)
 		}
-		fmt.Fprintf(w, "| %s (%d targets) | %s | %d | %.2f | %.2fx %s | %.2fx %s | %s (%d) | %s |", r.Label, r.Targets, r.Mode, ok, r.MedianQuery,
+		samples := fmt.Sprint(ok)
+		if r.Rounds > 1 {
+			samples = fmt.Sprintf("%d (%d × %d)", ok, len(r.Samples)/r.Rounds, r.Rounds)
+		}
+		fmt.Fprintf(w, "| %s (%d targets) | %s | %s | %.2f | %.2fx %s | %.2fx %s | %s (%d) | %s |", r.Label, r.Targets, r.Mode, samples, r.MedianQuery,
 			r.StrideCached, verdict(r.StrideCached, 1.1), r.StrideUncached, verdict(r.StrideUncached, 2.2), ratioCell(r.StrideNoCache), r.NoCacheN, first)
 		if td {
 			fmt.Fprintf(w, " %s | %s |", ratioCell(r.TDCached), ratioCell(r.TDUncached))

@@ -16,7 +16,7 @@ const usage = `usage: affectedbench -repo DIR -stride BIN [flags]
 Times ` + "`stride affected`" + ` on the changes of a synthetic workspace made by
 tools/synth, as ratios to one ` + "`bazel query //...`" + ` at head under the same Bazel
 server state (warm: a query at base just ran, after -warmup unrecorded
-rounds over the changes; fresh: after bazel shutdown),
+rounds over the changes, -rounds timed ones; fresh: after bazel shutdown),
 with stride's cache holding the base map (cached) or empty (uncached).
 With -td, target-determinator is timed the same way. Prints a Markdown table
 (median ratios) and writes every sample to -json.
@@ -44,6 +44,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	tdModes := fs.String("td-modes", "", "server states in which target-determinator is timed (default: those of -modes)")
 	fs.StringVar(&o.Work, "work", "", "scratch directory (default REPO.bench)")
 	fs.StringVar(&o.Label, "label", "", "size label for the table (default: the target count)")
+	fs.IntVar(&o.Rounds, "rounds", 3, "warm mode: timed rounds over the changes; the medians are over every sample (fresh mode times one round)")
 	fs.IntVar(&o.Warmup, "warmup", 3, "warm mode: unrecorded rounds over the changes first, so that the server's JVM has compiled what both stride's and the baseline's queries run (each round logs its medians: one round left stride's full proto query ~0.1 s short of its steady state)")
 	jsonOut := fs.String("json", "", "write all samples as JSON here")
 	if err := fs.Parse(args); err != nil {
