@@ -7,10 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strideci/monorepo/tools/stride/internal/apt"
-	"github.com/strideci/monorepo/tools/stride/internal/hook"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/run/runtest"
 )
@@ -56,35 +54,12 @@ func TestPushPublishes(t *testing.T) {
 		"unrelated/BUILD":     `sh_test(name = "u_test", srcs = ["u.sh"])`,
 		"unrelated/u.sh":      "#!/bin/sh\nexit 0\n",
 	})
-	runtest.Git(t, clone, "init", "-q", "-b", "main")
-	runtest.Commit(t, clone, "workspace")
-	bare := filepath.Join(tmp, "remote.git")
-	runtest.Git(t, tmp, "init", "-q", "--bare", bare)
-	runtest.Git(t, clone, "remote", "add", "origin", bare)
-	runtest.Git(t, clone, "push", "-q", "origin", "main")
-
-	install := exec.Command(stride, "-C", bare, "hook", "install", "--post-receive", "--state", state,
-		"--run-arg=--cache-dir="+filepath.Join(tmp, "digests"), "--run-arg=--jobs=2", "--run-arg=--publish")
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("hook install: %v\n%s", err, out)
-	}
+	hooked(t, stride, clone, tmp, state, "--run-arg=--cache-dir="+filepath.Join(tmp, "digests"), "--run-arg=--jobs=2", "--run-arg=--publish")
 	runtest.Write(t, clone, map[string]string{"svc/svc.sh": "#!/bin/sh\necho svc 2\n"})
 	c1 := runtest.Commit(t, clone, "change svc")
 	runtest.Git(t, clone, "push", "-q", "origin", "main")
 
-	var latest *hook.Record
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		l, err := hook.Latest(state, "main")
-		if err == nil && l.SHA == c1 && l.Finished != nil {
-			latest = l
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the run of %s did not finish; latest = %+v, %v", c1, l, err)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	latest := waitRun(t, state, c1)
 	log, _ := os.ReadFile(filepath.Join(latest.ReportDir, "hook.log"))
 	if latest.Status != string(report.StatusGreen) || latest.ExitCode != 0 {
 		t.Fatalf("latest = %+v\nhook.log:\n%s", latest, log)

@@ -55,18 +55,7 @@ func TestPushRunsPipeline(t *testing.T) {
 		"b/BUILD": `sh_test(name = "b_test", srcs = ["b.sh"])`,
 		"b/b.sh":  "#!/bin/sh\necho b\n",
 	})
-	runtest.Git(t, clone, "init", "-q", "-b", "main")
-	runtest.Commit(t, clone, "workspace")
-	bare := filepath.Join(tmp, "remote.git")
-	runtest.Git(t, tmp, "init", "-q", "--bare", bare)
-	runtest.Git(t, clone, "remote", "add", "origin", bare)
-	runtest.Git(t, clone, "push", "-q", "origin", "main")
-
-	install := exec.Command(stride, "-C", bare, "hook", "install", "--post-receive", "--state", state,
-		"--run-arg=--cache-dir="+cache, "--run-arg=--jobs=2")
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("hook install: %v\n%s", err, out)
-	}
+	hooked(t, stride, clone, tmp, state, "--run-arg=--cache-dir="+cache, "--run-arg=--jobs=2")
 
 	// Two pushes in quick succession: c1 changes a, c2 changes b.
 	runtest.Write(t, clone, map[string]string{"a/a.sh": "#!/bin/sh\necho a1\n"})
@@ -76,25 +65,7 @@ func TestPushRunsPipeline(t *testing.T) {
 	c2 := runtest.Commit(t, clone, "change b")
 	runtest.Git(t, clone, "push", "-q", "origin", "main")
 
-	// Wait for c2's run to finish.
-	var latest *hook.Record
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		l, err := hook.Latest(state, "main")
-		if err == nil && l.SHA == c2 && l.Finished != nil {
-			latest = l
-			break
-		}
-		if time.Now().After(deadline) {
-			logs, _ := filepath.Glob(filepath.Join(state, "runs", "main", "*", "hook.log"))
-			for _, p := range logs {
-				b, _ := os.ReadFile(p)
-				t.Logf("%s:\n%s", p, b)
-			}
-			t.Fatalf("c2's run did not finish; latest = %+v, %v", l, err)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	latest := waitRun(t, state, c2)
 	if latest.Status != string(report.StatusGreen) || latest.ExitCode != 0 || latest.Base != c1 {
 		b, _ := os.ReadFile(filepath.Join(latest.ReportDir, "hook.log"))
 		t.Fatalf("latest = %+v\nhook.log:\n%s", latest, b)
@@ -160,6 +131,45 @@ func TestPushRunsPipeline(t *testing.T) {
 	out, err := exec.Command(stride, "hook", "status", "--state", state, "--branch", "main", "--json").Output()
 	if err != nil || !strings.Contains(string(out), c2) || !strings.Contains(string(out), `"status": "green"`) {
 		t.Errorf("hook status: %v\n%s", err, out)
+	}
+}
+
+// hooked makes clone (a workspace) a git repository, pushes it to a new
+// bare repository in tmp, and installs stride's post-receive hook there
+// with state and the hook's extra args.
+func hooked(t *testing.T, stride, clone, tmp, state string, args ...string) {
+	t.Helper()
+	runtest.Git(t, clone, "init", "-q", "-b", "main")
+	runtest.Commit(t, clone, "workspace")
+	bare := filepath.Join(tmp, "remote.git")
+	runtest.Git(t, tmp, "init", "-q", "--bare", bare)
+	runtest.Git(t, clone, "remote", "add", "origin", bare)
+	runtest.Git(t, clone, "push", "-q", "origin", "main")
+	install := exec.Command(stride, append([]string{"-C", bare, "hook", "install", "--post-receive", "--state", state}, args...)...)
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("hook install: %v\n%s", err, out)
+	}
+}
+
+// waitRun waits for the hook's run of sha on main to finish and returns
+// its record; it fails the test after 5 minutes, with the runs' logs.
+func waitRun(t *testing.T, state, sha string) *hook.Record {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		l, err := hook.Latest(state, "main")
+		if err == nil && l.SHA == sha && l.Finished != nil {
+			return l
+		}
+		if time.Now().After(deadline) {
+			logs, _ := filepath.Glob(filepath.Join(state, "runs", "main", "*", "hook.log"))
+			for _, p := range logs {
+				b, _ := os.ReadFile(p)
+				t.Logf("%s:\n%s", p, b)
+			}
+			t.Fatalf("the run of %s did not finish; latest = %+v, %v", sha, l, err)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 
