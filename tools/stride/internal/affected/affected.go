@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -201,7 +200,7 @@ func (r *run) extFor(root string) extSource {
 			return dir, err
 		}
 	} else {
-		dir := filepath.Join(filepath.Dir(root), "output_base")
+		dir := scratchOutputBase(root)
 		ob = func() (string, error) { return dir, nil }
 	}
 	if r.exts == nil {

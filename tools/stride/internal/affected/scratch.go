@@ -29,7 +29,11 @@ type scratch struct {
 func (s *scratch) Src() string { return filepath.Join(s.dir, "src") }
 
 // OutputBase is the Bazel output base used for Src.
-func (s *scratch) OutputBase() string { return filepath.Join(s.dir, "output_base") }
+func (s *scratch) OutputBase() string { return scratchOutputBase(s.Src()) }
+
+// scratchOutputBase is the output base of the scratch copy whose source
+// directory is src: beside it.
+func scratchOutputBase(src string) string { return filepath.Join(filepath.Dir(src), "output_base") }
 
 // openScratch locks slot (e.g. "base", "head") of repo's scratch
 // workspaces and makes it hold commit. Close releases the lock.
