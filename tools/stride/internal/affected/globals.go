@@ -72,6 +72,10 @@ func bazelrcText(files *fileSet, p string, rcFiles map[string]bool, depth int) s
 	var out []string
 	for _, l := range strings.Split(normalizeLines(string(b), "#"), "\n") {
 		fields := strings.Fields(l)
+		if len(fields) == 0 {
+			// An empty file normalizes to one empty line.
+			continue
+		}
 		if len(fields) == 2 && (fields[0] == "import" || fields[0] == "try-import") {
 			if rel := strings.TrimPrefix(fields[1], "%workspace%/"); rel != fields[1] {
 				out = append(out, "<"+rel+">", bazelrcText(files, rel, rcFiles, depth+1))
