@@ -378,6 +378,9 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 		return nil, err
 	}
 	changes := diffFiles(r.baseFS, r.headFS)
+	if err := unreadSubmodules(changes, r.baseFS, r.headFS); err != nil {
+		return nil, err
+	}
 	changes.markTestOnlyRC(r.baseFS, r.headFS)
 	for p := range changes.changed {
 		if strings.HasSuffix(p, ".bzl") {

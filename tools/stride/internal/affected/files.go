@@ -265,3 +265,24 @@ func (f *fileSet) index() {
 		sort.Strings(f.sorted)
 	}
 }
+
+// unreadSubmodules fails when a submodule whose files differ between the
+// sides cannot be read: its gitlink moved (or appeared, or went) and no
+// local clone of the submodule holds the commit, so the tree keeps the
+// gitlink itself (gitrepo.TreeFiles). Guessing would be unsound.
+func unreadSubmodules(cs *changeSet, base, head *fileSet) error {
+	var bad []string
+	for p := range cs.changed {
+		for _, fs := range []*fileSet{base, head} {
+			if e, ok := fs.entries[p]; ok && e.Mode == filemode.Submodule {
+				bad = append(bad, fmt.Sprintf("%s (commit %s)", p, e.Hash))
+				break
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return inputErr(fmt.Errorf("submodule %s changed but is not in a local clone: run `git submodule update --init` (stride reads a submodule's files from its clone under .git/modules)", strings.Join(bad, ", ")))
+}

@@ -89,6 +89,9 @@ type testWS struct {
 	repo  *gittest.Repo
 	tmp   string // output bases and caches
 	cache string
+	// checkoutHook, when set, runs after each checkout (e.g. to update
+	// submodules).
+	checkoutHook func(rev string)
 }
 
 func newTestWS(t *testing.T, files map[string]string) (*testWS, string) {
@@ -105,7 +108,7 @@ func newTestWS(t *testing.T, files map[string]string) (*testWS, string) {
 }
 
 func (w *testWS) outputBases() []string {
-	obs := []string{filepath.Join(w.tmp, "ob")}
+	obs, _ := filepath.Glob(filepath.Join(w.tmp, "ob*"))
 	m, _ := filepath.Glob(filepath.Join(w.tmp, "*", "workspaces", "*", "*", "output_base"))
 	return append(obs, m...)
 }
@@ -140,6 +143,9 @@ func (w *testWS) opts(base, head string) Options {
 func (w *testWS) checkout(rev string) {
 	w.t.Helper()
 	w.repo.Git("checkout", "-q", "--detach", rev)
+	if w.checkoutHook != nil {
+		w.checkoutHook(rev)
+	}
 }
 
 func compute(t *testing.T, o Options) *Result {

@@ -19,7 +19,7 @@ import (
 // FormatVersion changes whenever digests change meaning. It is part of
 // the cache key, so maps written by an older stride are never compared
 // with new ones.
-const FormatVersion = 5
+const FormatVersion = 6 // 6: submodules' files are digested
 
 // Snapshot is the digest map of one commit (or of the work tree): every
 // target of `deps(//...)` with the digest of what defines it, every

@@ -64,6 +64,8 @@ type Repo struct {
 	shallowOnce sync.Once
 	shallow     map[plumbing.Hash]bool
 	shallowErr  error
+
+	subs subRepos // clones of submodules (submodules.go)
 }
 
 // Open opens the repository that contains dir (dir itself or any parent, as

@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,14 +25,21 @@ type TreeEntry struct {
 
 // TreeFiles lists every non-directory entry of commit's tree, keyed by its
 // slash-separated path. It reads tree objects only, never file contents, so
-// it is fast even for large trees.
+// it is fast even for large trees. Submodules are expanded into their
+// files at the gitlinked commit when a local clone has it (see
+// submodules.go).
 //
 // With git on PATH it runs `git ls-tree -r -z` (about 4x faster than
 // walking the tree with go-git, and safe to call concurrently); else it
 // walks the tree with go-git.
 func (r *Repo) TreeFiles(commit plumbing.Hash) (map[string]TreeEntry, error) {
 	if _, err := exec.LookPath("git"); err == nil && r.workTree != "" {
-		return r.lsTree(commit)
+		out, err := r.lsTree(commit)
+		if err != nil {
+			return nil, err
+		}
+		r.expandSubmodules(out, 0)
+		return out, nil
 	}
 	t, err := r.treeOf(commit)
 	if err != nil {
@@ -55,7 +63,7 @@ func (r *Repo) TreeFiles(commit plumbing.Hash) (map[string]TreeEntry, error) {
 		}
 		out[name] = TreeEntry{Hash: e.Hash, Mode: e.Mode}
 	}
-	return out, nil
+	return out, nil // without git on PATH, submodules stay gitlinks
 }
 
 // Export makes dir hold exactly the files of commit to. When dir already
@@ -172,6 +180,11 @@ func (r *Repo) blobBytes(h plumbing.Hash) ([]byte, error) {
 	r.objMu.Lock()
 	defer r.objMu.Unlock()
 	b, err := r.git.BlobObject(h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		if data, serr := r.subBlob(h); serr == nil {
+			return data, nil // a submodule's file
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", h, err)
 	}
@@ -227,6 +240,12 @@ func (r *Repo) WorkTreeChanges() ([]WorkTreeChange, error) {
 				deleted = false // staged deletion, file re-created
 			}
 		}
+		if !deleted && x != '?' {
+			if sub, ok := r.submoduleChanges(p); ok {
+				changes = append(changes, sub...)
+				continue
+			}
+		}
 		changes = append(changes, WorkTreeChange{Path: p, Deleted: deleted})
 	}
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
@@ -238,7 +257,14 @@ func (r *Repo) ReadBlob(h plumbing.Hash) ([]byte, error) { return r.blobBytes(h)
 
 // lsTree is TreeFiles by `git ls-tree`.
 func (r *Repo) lsTree(commit plumbing.Hash) (map[string]TreeEntry, error) {
-	cmd := exec.Command("git", "-C", r.workTree, "ls-tree", "-r", "-z", "--full-tree", commit.String())
+	return lsTreeCmd([]string{"-C", r.workTree}, commit)
+}
+
+// lsTreeCmd runs `git ls-tree -r` with git's global options where (-C DIR
+// or --git-dir=DIR).
+func lsTreeCmd(where []string, commit plumbing.Hash) (map[string]TreeEntry, error) {
+	args := append(append([]string{}, where...), "ls-tree", "-r", "-z", "--full-tree", commit.String())
+	cmd := exec.Command("git", args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
