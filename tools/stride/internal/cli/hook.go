@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -130,24 +129,7 @@ func hookInstall(env *Env, sub string, args []string) error {
 // gitDirOf returns the absolute git directory for dir and whether it is a
 // bare repository. inHook keeps git's hook environment (GIT_DIR...).
 func gitDirOf(dir string, inHook bool) (string, bool, error) {
-	cmd := exec.Command("git", "rev-parse", "--absolute-git-dir", "--is-bare-repository")
-	cmd.Dir = dir
-	if !inHook {
-		cmd.Env = hook.CleanGitEnv(os.Environ())
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return "", false, fmt.Errorf("%s: not a git repository: %s", dir, strings.TrimSpace(string(ee.Stderr)))
-		}
-		return "", false, fmt.Errorf("git rev-parse in %s: %w", dir, err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 2 {
-		return "", false, fmt.Errorf("git rev-parse in %s: unexpected output %q", dir, out)
-	}
-	return lines[0], lines[1] == "true", nil
+	return (&gitrepo.Git{Dir: dir, KeepHookEnv: inHook}).GitDir(context.Background())
 }
 
 // parseRunArgs parses `stride run` flags given to a hook.

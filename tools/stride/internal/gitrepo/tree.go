@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -221,12 +222,9 @@ func (r *Repo) WorkTreeChanges() ([]WorkTreeChange, error) {
 	// --no-optional-locks: status refreshes the index by default, taking
 	// index.lock, which makes a concurrent git checkout or commit of the
 	// user's fail ("index.lock: File exists").
-	cmd := exec.Command("git", "--no-optional-locks", "-C", r.workTree, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := r.runner().Run(context.Background(), nil, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
 	if err != nil {
-		return nil, fmt.Errorf("git status in %s: %v: %s", r.workTree, err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("git status: %w", err)
 	}
 	var changes []WorkTreeChange
 	for _, entry := range strings.Split(string(out), "\x00") {
@@ -264,12 +262,9 @@ func (r *Repo) lsTree(commit plumbing.Hash) (map[string]TreeEntry, error) {
 // or --git-dir=DIR).
 func lsTreeCmd(where []string, commit plumbing.Hash) (map[string]TreeEntry, error) {
 	args := append(append([]string{}, where...), "ls-tree", "-r", "-z", "--full-tree", commit.String())
-	cmd := exec.Command("git", args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := (&Git{}).Run(context.Background(), nil, args...)
 	if err != nil {
-		return nil, fmt.Errorf("git ls-tree %s: %v: %s", short(commit), err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("git ls-tree %s: %w", short(commit), err)
 	}
 	files := make(map[string]TreeEntry, bytes.Count(out, []byte{0}))
 	for len(out) > 0 {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 )
 
@@ -315,10 +316,10 @@ func checkout(ctx context.Context, gitDir, workDir, sha string, logw io.Writer) 
 	if err != nil {
 		return err
 	}
-	if git(ctx, workDir, io.Discard, "cat-file", "-e", sha+"^{commit}") != nil {
+	if git(ctx, workDir, "cat-file", "-e", sha+"^{commit}") != nil {
 		// Not a branch tip any more (or never was, for pre-push): ask
 		// for the commit itself.
-		if err := git(ctx, workDir, logw, "fetch", "-q", "--no-tags", "origin", sha); err != nil {
+		if err := git(ctx, workDir, "fetch", "-q", "--no-tags", "origin", sha); err != nil {
 			return fmt.Errorf("commit %s is not in %s: %w", sha, gitDir, err)
 		}
 	}
@@ -329,10 +330,10 @@ func checkout(ctx context.Context, gitDir, workDir, sha string, logw io.Writer) 
 	if err := os.Remove(filepath.Join(workDir, ".git", "index.lock")); err == nil {
 		fmt.Fprintf(logw, "stride hook: removed a stale index.lock in %s\n", workDir)
 	}
-	if err := git(ctx, workDir, logw, "checkout", "-q", "--detach", "--force", sha); err != nil {
+	if err := git(ctx, workDir, "checkout", "-q", "--detach", "--force", sha); err != nil {
 		return err
 	}
-	return git(ctx, workDir, logw, "clean", "-q", "-ffdx", "-e", "/bazel-*")
+	return git(ctx, workDir, "clean", "-q", "-ffdx", "-e", "/bazel-*")
 }
 
 // fetchInto makes workDir a clone of gitDir with its branches up to date.
@@ -348,7 +349,7 @@ func fetchInto(ctx context.Context, gitDir, workDir string, logw io.Writer) erro
 		}
 		tmp := fmt.Sprintf("%s.clone-%d", workDir, os.Getpid())
 		os.RemoveAll(tmp)
-		if err := git(ctx, "", logw, "clone", "-q", "--no-checkout", gitDir, tmp); err != nil {
+		if err := git(ctx, "", "clone", "-q", "--no-checkout", gitDir, tmp); err != nil {
 			os.RemoveAll(tmp)
 			return err
 		}
@@ -358,38 +359,14 @@ func fetchInto(ctx context.Context, gitDir, workDir string, logw io.Writer) erro
 		}
 		return nil
 	}
-	return git(ctx, workDir, logw, "fetch", "-q", "--prune", "--no-tags", "origin", "+refs/heads/*:refs/remotes/origin/*")
+	return git(ctx, workDir, "fetch", "-q", "--prune", "--no-tags", "origin", "+refs/heads/*:refs/remotes/origin/*")
 }
 
-func git(ctx context.Context, dir string, logw io.Writer, args ...string) error {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.Env = CleanGitEnv(os.Environ())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
-// CleanGitEnv drops the variables git sets for hooks (GIT_DIR, ...),
-// which would point commands in the work directory at the pushed-to
-// repository.
-func CleanGitEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		k := kv
-		if i := strings.IndexByte(kv, '='); i >= 0 {
-			k = kv[:i]
-		}
-		switch k {
-		case "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_QUARANTINE_PATH",
-			"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_COMMON_DIR":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
+// git runs one git command in dir (clean of the hook's environment, see
+// gitrepo.CleanEnv); its error carries git's stderr.
+func git(ctx context.Context, dir string, args ...string) error {
+	_, err := (&gitrepo.Git{Dir: dir}).Run(ctx, nil, args...)
+	return err
 }
 
 // Latest returns the newest run of branch, or an error wrapping
@@ -562,7 +539,7 @@ func Spawn(stride string, args []string, logPath string) (int, error) {
 	cmd.Stdin = devnull
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.Env = CleanGitEnv(os.Environ())
+	cmd.Env = gitrepo.CleanEnv(os.Environ())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", stride, err)

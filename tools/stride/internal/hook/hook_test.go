@@ -281,13 +281,6 @@ func TestExecLateStarter(t *testing.T) {
 	}
 }
 
-func TestCleanGitEnv(t *testing.T) {
-	got := CleanGitEnv([]string{"GIT_DIR=.", "HOME=/root", "GIT_AUTHOR_NAME=x", "GIT_WORK_TREE=/w", "GIT_QUARANTINE_PATH=/q"})
-	if d := cmp.Diff([]string{"HOME=/root", "GIT_AUTHOR_NAME=x"}, got); d != "" {
-		t.Errorf("(-want +got):\n%s", d)
-	}
-}
-
 func TestDefaultStateDir(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", "/data")
 	a := DefaultStateDir("/srv/git/monorepo.git")

@@ -14,12 +14,10 @@
 package run
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -621,20 +619,11 @@ func checkHead(dir, head string) (sha string, dirty bool, err error) {
 			return "", false, fmt.Errorf("--head %s is %s but the work tree has %s checked out: Bazel builds the work tree, so check out %s first (stride hook does this in a work directory of its own)", head, h, cur, head)
 		}
 	}
-	// go-git's Status walks every file and is slow on a large tree; git's
-	// index-based check is fast.
-	cmd := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no")
-	cmd.Dir = dir
-	cmd.Env = gitEnv()
-	out, err := cmd.Output()
+	dirty, err = repo.IsDirty()
 	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return "", false, fmt.Errorf("git status in %s: %v: %s", dir, err, bytes.TrimSpace(ee.Stderr))
-		}
-		return "", false, fmt.Errorf("git status in %s: %w", dir, err)
+		return "", false, err
 	}
-	return cur.String(), len(bytes.TrimSpace(out)) > 0, nil
+	return cur.String(), dirty, nil
 }
 
 // defaultBase is the base when none is given: "" (the Affecter's default,
@@ -668,19 +657,6 @@ func defaultBase(dir, headSHA string) string {
 		return ""
 	}
 	return c.ParentHashes[0].String()
-}
-
-// gitEnv is the environment without the variables a git hook sets, which
-// would point git at the hook's repository instead of dir's.
-func gitEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "GIT_DIR=") || strings.HasPrefix(kv, "GIT_WORK_TREE=") || strings.HasPrefix(kv, "GIT_INDEX_FILE=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
 }
 
 // logTail returns the last n interesting lines of a Bazel console log or a

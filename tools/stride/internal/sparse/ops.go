@@ -35,7 +35,7 @@ func (o *Options) git(dir string) *Git {
 	if g == nil {
 		g = &Git{}
 	}
-	g = g.in(dir)
+	g = g.In(dir)
 	if g.Log == nil {
 		g.Log = o.Log
 	}
@@ -59,8 +59,8 @@ func MapFor(ctx context.Context, dir string, opts Options) (m *Map, exact bool, 
 	if err != nil {
 		return nil, false, err
 	}
-	g = g.in(root)
-	head, err := g.output(ctx, "rev-parse", "--verify", "HEAD^{commit}")
+	g = g.In(root)
+	head, err := g.Output(ctx, "rev-parse", "--verify", "HEAD^{commit}")
 	if err != nil {
 		return nil, false, fmt.Errorf("resolve HEAD in %s: %w", root, err)
 	}
@@ -69,7 +69,7 @@ func MapFor(ctx context.Context, dir string, opts Options) (m *Map, exact bool, 
 	} else if !errors.Is(err, ErrNoMap) {
 		return nil, false, err
 	}
-	if opts.Bazel != nil && !g.IsSparse(ctx) {
+	if opts.Bazel != nil && !isSparse(ctx, g) {
 		m, err := BuildMap(ctx, BuildOptions{Dir: root, Bazel: opts.Bazel(root), QueryFlags: opts.QueryFlags, Git: g, Log: opts.Log})
 		if err != nil {
 			return nil, false, err
@@ -97,7 +97,7 @@ func Publish(ctx context.Context, dir, remote string, opts Options) (*Map, strin
 	if err != nil {
 		return nil, "", err
 	}
-	g = g.in(root)
+	g = g.In(root)
 	m, err := BuildMap(ctx, BuildOptions{Dir: root, Bazel: opts.Bazel(root), QueryFlags: opts.QueryFlags, Git: g, Log: opts.Log})
 	if err != nil {
 		return nil, "", err
@@ -127,7 +127,7 @@ func PlanDir(ctx context.Context, dir, team string, opts Options) (*Plan, error)
 		if err != nil {
 			return nil, err
 		}
-		if extra, err = Widen(ctx, g.in(root), m); err != nil {
+		if extra, err = Widen(ctx, g.In(root), m); err != nil {
 			return nil, err
 		}
 	}
@@ -150,9 +150,9 @@ func Refresh(ctx context.Context, dir, team string, noFetch bool, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	g = g.in(root)
+	g = g.In(root)
 	if team == "" {
-		team, _ = g.output(ctx, "config", "--get", TeamConfig)
+		team, _ = g.Output(ctx, "config", "--get", TeamConfig)
 		if team == "" {
 			return nil, fmt.Errorf("%w: %s records no team (git config %s); pass --team", ErrNoTeam, root, TeamConfig)
 		}
@@ -185,7 +185,7 @@ type CloneOptions struct {
 // team's cone, ready to build.
 func Clone(ctx context.Context, co CloneOptions, opts Options) (*Plan, error) {
 	g := opts.git(".")
-	if err := g.CheckVersion(ctx); err != nil {
+	if err := CheckVersion(ctx, g); err != nil {
 		return nil, err
 	}
 	args := append([]string{"clone", "--quiet", "--filter=blob:none", "--sparse"}, co.Args...)
@@ -193,7 +193,7 @@ func Clone(ctx context.Context, co CloneOptions, opts Options) (*Plan, error) {
 	if _, err := g.Run(ctx, nil, args...); err != nil {
 		return nil, fmt.Errorf("could not clone %s: %w", co.URL, err)
 	}
-	cg := g.in(co.Dir)
+	cg := g.In(co.Dir)
 	if err := FetchMaps(ctx, cg, "origin"); err != nil {
 		return nil, err
 	}
@@ -210,8 +210,8 @@ func converge(ctx context.Context, dir, team string, union bool, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	g = g.in(root)
-	if err := g.CheckVersion(ctx); err != nil {
+	g = g.In(root)
+	if err := CheckVersion(ctx, g); err != nil {
 		return nil, err
 	}
 	m, exact, err := MapFor(ctx, root, opts)
@@ -223,7 +223,7 @@ func converge(ctx context.Context, dir, team string, union bool, opts Options) (
 	}
 	var keep []string
 	if union {
-		if keep, err = g.ConeDirs(ctx); err != nil {
+		if keep, err = coneDirs(ctx, g); err != nil {
 			return nil, err
 		}
 	}
@@ -235,7 +235,7 @@ func converge(ctx context.Context, dir, team string, union bool, opts Options) (
 		}
 		cone := topMost(sortedKeys(toSet(append(append([]string{}, p.Cone...), keep...))))
 		opts.logf("cone of @%s: %d directories (map of %s)", p.Team, len(cone), short(m.Commit))
-		if err := g.SetCone(ctx, cone); err != nil {
+		if err := setCone(ctx, g, cone); err != nil {
 			return nil, err
 		}
 		p.Cone = cone
@@ -270,7 +270,7 @@ func toSet(l []string) map[string]bool {
 // exist at HEAD. It is the conservative stand-in for HEAD's own map when
 // the push pipeline has not published it yet.
 func Widen(ctx context.Context, g *Git, m *Map) ([]string, error) {
-	out, err := g.output(ctx, "diff", "--name-only", "--no-renames", m.Commit, "HEAD")
+	out, err := g.Output(ctx, "diff", "--name-only", "--no-renames", m.Commit, "HEAD")
 	if err != nil {
 		return nil, fmt.Errorf("could not list the changes since %s: %w", short(m.Commit), err)
 	}

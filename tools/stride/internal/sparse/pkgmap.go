@@ -95,16 +95,16 @@ type BuildOptions struct {
 // BuildMap computes the package map of the work tree at opts.Dir (its
 // HEAD). It needs the full tree: it fails on a sparse checkout.
 func BuildMap(ctx context.Context, opts BuildOptions) (*Map, error) {
-	g := opts.Git.in(opts.Dir)
+	g := opts.Git.In(opts.Dir)
 	root, err := g.TopLevel(ctx)
 	if err != nil {
 		return nil, err
 	}
-	g = g.in(root)
-	if g.IsSparse(ctx) {
+	g = g.In(root)
+	if isSparse(ctx, g) {
 		return nil, fmt.Errorf("%s is a sparse checkout: computing a package map needs the full tree (fetch the maps with `git fetch origin '+%s*:%s*'`)", root, MapRefPrefix, MapRefPrefix)
 	}
-	head, err := g.output(ctx, "rev-parse", "--verify", "HEAD^{commit}")
+	head, err := g.Output(ctx, "rev-parse", "--verify", "HEAD^{commit}")
 	if err != nil {
 		return nil, fmt.Errorf("resolve HEAD in %s: %w", root, err)
 	}
@@ -501,7 +501,7 @@ func LoadMap(ctx context.Context, g *Git, commit string) (*Map, error) {
 // FindMap returns the map of rev or of its nearest ancestor that has one
 // (searching at most 1000 commits), with that ancestor's sha.
 func FindMap(ctx context.Context, g *Git, rev string) (*Map, error) {
-	refs, err := g.output(ctx, "for-each-ref", "--format=%(refname)", MapRefPrefix)
+	refs, err := g.Output(ctx, "for-each-ref", "--format=%(refname)", MapRefPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("could not list %s*: %w", MapRefPrefix, err)
 	}
@@ -510,7 +510,7 @@ func FindMap(ctx context.Context, g *Git, rev string) (*Map, error) {
 		have[strings.TrimPrefix(r, MapRefPrefix)] = true
 	}
 	if len(have) > 0 {
-		revs, err := g.output(ctx, "rev-list", "--max-count=1000", rev)
+		revs, err := g.Output(ctx, "rev-list", "--max-count=1000", rev)
 		if err != nil {
 			return nil, fmt.Errorf("could not list the history of %s: %w", rev, err)
 		}

@@ -233,11 +233,11 @@ func TestGitTooOld(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho 'git version 2.20.1'\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := (&Git{Binary: bin, Dir: t.TempDir()}).CheckVersion(context.Background())
+	err := CheckVersion(context.Background(), &Git{Binary: bin, Dir: t.TempDir()})
 	if !errors.Is(err, ErrGitTooOld) || !strings.Contains(err.Error(), "need 2.27 or newer") {
 		t.Errorf("got %v", err)
 	}
-	if err := (&Git{}).CheckVersion(context.Background()); err != nil {
+	if err := CheckVersion(context.Background(), &Git{}); err != nil {
 		t.Errorf("host git: %v", err)
 	}
 }
