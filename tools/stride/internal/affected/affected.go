@@ -45,6 +45,7 @@ import (
 
 	buildpb "github.com/strideci/monorepo/third_party/bazel_proto/build"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 )
 
@@ -70,6 +71,11 @@ type Options struct {
 	Base, Head string
 	// Uncommitted compares base with the work tree instead of a commit.
 	Uncommitted bool
+	// Change, when set, is the change to compare (its repository, base
+	// and head commits, and its rename rule for the reasons); Dir, Base,
+	// Head and Uncommitted are then ignored. Without it Compute resolves
+	// one from them (change.Resolve).
+	Change *change.Change
 	// Kind filters the targets: "all" (default), "test" or "build".
 	Kind string
 	// CacheDir holds the digest maps and the scratch workspaces; "" means
@@ -116,7 +122,7 @@ func Compute(ctx context.Context, opts Options) (*Result, error) {
 	default:
 		return nil, inputErr(fmt.Errorf("--kind %q: want all, test or build", opts.Kind))
 	}
-	if opts.Uncommitted && opts.Head != "" {
+	if opts.Change == nil && opts.Uncommitted && opts.Head != "" {
 		return nil, inputErr(errors.New("--uncommitted and --head exclude each other"))
 	}
 	if opts.Log == nil {
@@ -125,17 +131,23 @@ func Compute(ctx context.Context, opts Options) (*Result, error) {
 	if opts.ScratchIdleSecs <= 0 {
 		opts.ScratchIdleSecs = 300
 	}
-	repo, err := gitrepo.Open(opts.Dir)
-	if err != nil {
-		return nil, inputErr(err)
+	c := opts.Change
+	if c == nil {
+		repo, err := gitrepo.Open(opts.Dir)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		if c, err = change.Resolve(repo, change.Options{Base: opts.Base, Head: opts.Head, Uncommitted: opts.Uncommitted}); err != nil {
+			return nil, inputErr(err)
+		}
 	}
+	opts.Uncommitted = c.Uncommitted
+	repo := c.Repo
 	if repo.Root() == "" {
 		return nil, inputErr(fmt.Errorf("%s: a bare repository has no workspace to query", opts.Dir))
 	}
-	r := &run{opts: opts, repo: repo, root: repo.Root(), cache: &cache{dir: opts.CacheDir, limit: opts.CacheLimit}, start: start, ctx: ctx}
-	if err := r.resolve(); err != nil {
-		return nil, err
-	}
+	r := &run{opts: opts, repo: repo, root: repo.Root(), cache: &cache{dir: opts.CacheDir, limit: opts.CacheLimit}, start: start, ctx: ctx,
+		change: c, baseRev: c.BaseRev, headRev: c.HeadRev, baseHash: c.Base, headHash: c.Head}
 	res, err := r.compute(ctx)
 	if err != nil {
 		return nil, err
@@ -145,8 +157,9 @@ func Compute(ctx context.Context, opts Options) (*Result, error) {
 }
 
 type run struct {
-	opts  Options
-	repo  *gitrepo.Repo
+	opts   Options
+	change *change.Change
+	repo   *gitrepo.Repo
 	root  string
 	cache *cache
 
@@ -217,39 +230,20 @@ func (r *run) logf(format string, a ...interface{}) {
 	fmt.Fprintf(r.opts.Log, "stride affected: [%.3fs] "+format+"\n", append([]interface{}{time.Since(r.start).Seconds()}, a...)...)
 }
 
-// resolve finds the two commits and their files.
-func (r *run) resolve() error {
-	r.headRev = r.opts.Head
-	if r.headRev == "" {
-		r.headRev = "HEAD"
-	}
-	h, err := r.repo.ResolveRevision(r.headRev)
-	if err != nil {
-		return inputErr(fmt.Errorf("head: %w", err))
-	}
-	r.headHash = h
-	if r.opts.Base != "" {
-		r.baseRev = r.opts.Base
-		b, err := r.repo.ResolveRevision(r.opts.Base)
-		if err != nil {
-			return inputErr(fmt.Errorf("base: %w", err))
+// useRenames replaces the renames diffFiles found with the change's (the
+// one rename rule, see package change), so that a reason says "source
+// renamed" exactly when the change's file list says renamed. Asked only
+// when a file was added: only then can a rename be.
+func (r *run) useRenames(cs *changeSet) error {
+	for _, st := range cs.changed {
+		if st == "added" {
+			ren, err := r.change.Renames()
+			if err != nil {
+				return inputErr(fmt.Errorf("changed files: %w", err))
+			}
+			cs.renamed = ren
+			return nil
 		}
-		r.baseHash = b
-	} else {
-		def, err := r.repo.DefaultBranch()
-		if err != nil {
-			return inputErr(fmt.Errorf("base: %w", err))
-		}
-		d, err := r.repo.ResolveRevision(def)
-		if err != nil {
-			return inputErr(fmt.Errorf("base: default branch: %w", err))
-		}
-		mb, err := r.repo.MergeBase(d, h)
-		if err != nil {
-			return inputErr(fmt.Errorf("base: merge base of %s and %s: %w", def, r.headRev, err))
-		}
-		r.baseRev = "merge-base(" + def + ", " + r.headRev + ")"
-		r.baseHash = mb
 	}
 	return nil
 }
@@ -379,6 +373,9 @@ func (r *run) compute(ctx context.Context) (_ *Result, err error) {
 	}
 	changes := diffFiles(r.baseFS, r.headFS)
 	if err := unreadSubmodules(changes, r.baseFS, r.headFS); err != nil {
+		return nil, err
+	}
+	if err := r.useRenames(changes); err != nil {
 		return nil, err
 	}
 	changes.markTestOnlyRC(r.baseFS, r.headFS)
