@@ -59,6 +59,11 @@ ensure_go() {
 }
 
 ensure_modules() {
+  # Offline first: quiet when every module is in the cache already; only
+  # a missing module goes to the proxy, and then we say so.
+  if (cd "$ROOT" && GOPROXY=off go mod download >/dev/null 2>&1); then
+    return 0
+  fi
   say "downloading pinned Go modules (go.sum-checked)"
   (cd "$ROOT" && go mod download) ||
     die "go mod download failed: is the Go module proxy reachable? (GOPROXY=$(go env GOPROXY))"
@@ -93,8 +98,8 @@ ensure_protoc_gen_go() {
   export PATH=$dir:$PATH
 }
 
+# setup installs what is missing; it prints nothing when nothing is.
 setup() {
-  say "checking set-up (Debian packages, Go, modules)"
   apt_install "${APT_PACKAGES[@]}"
   ensure_go
   ensure_modules
