@@ -97,9 +97,9 @@ func imperativeProblem(subject string) string {
 	problem := moodProblem(subject)
 	if strings.HasSuffix(subject, ".") && !strings.HasSuffix(subject, "...") {
 		if problem != "" {
-			return problem + ", and ends with a period"
+			return problem + "; also drop the final period"
 		}
-		return "subject ends with a period"
+		return "subject ends with a period: drop it"
 	}
 	return problem
 }

@@ -33,7 +33,7 @@ func TestImperative(t *testing.T) {
 		{"Refactored everything", `("Refactor", not "Refactored")`},
 		{"Reworked the parser", "reads as past tense"},
 		{"Reworking the parser", "is a gerund"},
-		{"Add the policy check.", "ends with a period"},
+		{"Add the policy check.", "ends with a period: drop it"},
 		{"Wait for it...", ""},
 		{"wip: ", "no summary"},
 		{"wip:", "no summary"},
@@ -114,7 +114,50 @@ func itoa(n int) string {
 
 func TestImperativeBothProblems(t *testing.T) {
 	got := imperativeProblem("Fixed it.")
-	if !strings.Contains(got, `("Fix", not "Fixed")`) || !strings.Contains(got, "ends with a period") {
+	if !strings.Contains(got, `("Fix", not "Fixed")`) || !strings.Contains(got, "drop the final period") {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestSummaryAndHints(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		res       Result
+		summary   string
+		wantHints []string
+	}{
+		{
+			name:    "clean range",
+			res:     Result{Base: "1111111111111111", Head: "2222222222222222", Commits: 3},
+			summary: "policy: 3 commits checked (111111111111..222222222222), 0 findings",
+		},
+		{
+			name: "a message and a file",
+			res: Result{Base: "1111111111111111", Head: "2222222222222222", Commits: 1,
+				Findings: []Finding{{Rule: RuleSubjectLength}, {Rule: RuleSecrets}, {Rule: RuleSecrets}},
+				Skipped:  []Skip{{Rule: RuleGeneratedDrift}}},
+			summary:   "policy: 1 commit checked (111111111111..222222222222), 3 findings, 1 rule skipped",
+			wantHints: []string{"git commit --amend", "git rebase -i 111111111111"},
+		},
+		{
+			name:    "whole history, tree rule",
+			res:     Result{Head: "2222222222222222", Commits: 1, Findings: []Finding{{Rule: RuleOwnersLint}}},
+			summary: "policy: 1 commit checked (the history of 222222222222), 1 finding",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.res.Summary(); got != tc.summary {
+				t.Errorf("Summary() = %q, want %q", got, tc.summary)
+			}
+			hints := strings.Join(tc.res.Hints(), "\n")
+			if len(tc.wantHints) == 0 && hints != "" {
+				t.Errorf("Hints() = %q, want none", hints)
+			}
+			for _, w := range tc.wantHints {
+				if !strings.Contains(hints, w) {
+					t.Errorf("Hints() = %q, want %q in it", hints, w)
+				}
+			}
+		})
 	}
 }

@@ -70,7 +70,7 @@ type Rule struct {
 // Rules are the rules, in the order their findings are reported.
 var Rules = []Rule{
 	{RuleSubjectLength, ScopeMessage, "the subject line is at most 72 characters (--max-subject)"},
-	{RuleSubjectImperative, ScopeMessage, "the subject is an imperative summary (\"Add x\", not \"Added x\"), without a final period"},
+	{RuleSubjectImperative, ScopeMessage, "the subject is an imperative summary (\"Add x\", not \"Added x\") and does not end with a period; case is not checked"},
 	{RuleBodyWrap, ScopeMessage, "a blank line follows the subject; body lines are at most 72 characters (URLs, code, quotes, trailers exempt)"},
 	{RuleFileSize, ScopeCommit, "no file over the size limit (--max-file-size, default 1 MiB)"},
 	{RuleSecrets, ScopeCommit, "no private keys, AWS keys, GitHub or Slack tokens, or high-entropy password literals in added lines"},
@@ -78,14 +78,7 @@ var Rules = []Rule{
 	{RuleOwnersLint, ScopeTree, "changed OWNERS files pass stride owners lint"},
 }
 
-func ruleKnown(id string) bool {
-	for _, r := range Rules {
-		if r.ID == id {
-			return true
-		}
-	}
-	return false
-}
+func ruleKnown(id string) bool { return ruleScope(id) != "" }
 
 // ErrBadInput marks errors in what the caller asked for (an unknown rule
 // id, a bad option); revisions that do not resolve wrap

@@ -6,21 +6,73 @@ import (
 	"strings"
 )
 
-// Summary is one line saying what was checked and found.
+// Summary is one line saying which range was checked and what was found.
 func (r *Result) Summary() string {
-	s := fmt.Sprintf("policy: %d commit(s) checked, %d finding(s)", r.Commits, len(r.Findings))
+	rng := shortSHA(r.Head)
+	if r.Base != "" {
+		rng = shortSHA(r.Base) + ".." + rng
+	} else {
+		rng = "the history of " + rng
+	}
+	s := fmt.Sprintf("policy: %s checked (%s), %s", plural(r.Commits, "commit"), rng, plural(len(r.Findings), "finding"))
 	if len(r.Skipped) > 0 {
-		s += fmt.Sprintf(", %d rule(s) skipped", len(r.Skipped))
+		s += fmt.Sprintf(", %s skipped", plural(len(r.Skipped), "rule"))
 	}
 	return s
 }
 
-// WriteText writes the findings one per line (Finding.String), then the
-// skipped rules and the summary.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// Hints says how to fix the kinds of findings r has, one line each: a
+// message is reworded, a file is taken out of the commit that added it.
+func (r *Result) Hints() []string {
+	var msg, file bool
+	for _, f := range r.Findings {
+		switch ruleScope(f.Rule) {
+		case ScopeMessage:
+			msg = true
+		case ScopeCommit:
+			file = true
+		}
+	}
+	base := "BASE"
+	if r.Base != "" {
+		base = shortSHA(r.Base)
+	}
+	var out []string
+	if msg {
+		out = append(out, fmt.Sprintf("fix a message: `git commit --amend` for the newest commit, or `git rebase -i %s` and mark the commit `reword`", base))
+	}
+	if file {
+		out = append(out, fmt.Sprintf("fix a file: `git rebase -i %s`, mark the commit that added it `edit`, change or remove the file, `git commit --amend`, `git rebase --continue`", base))
+	}
+	return out
+}
+
+func ruleScope(id string) Scope {
+	for _, rule := range Rules {
+		if rule.ID == id {
+			return rule.Scope
+		}
+	}
+	return ""
+}
+
+// WriteText writes the findings one per line (Finding.String), how to fix
+// them, the skipped rules and the summary.
 func (r *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, f := range r.Findings {
 		b.WriteString(f.String())
+		b.WriteByte('\n')
+	}
+	for _, h := range r.Hints() {
+		b.WriteString(h)
 		b.WriteByte('\n')
 	}
 	for _, s := range r.Skipped {
