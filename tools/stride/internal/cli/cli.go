@@ -88,7 +88,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			printHelp(stdout)
 			return ExitOK
 		}
-		fmt.Fprintf(stderr, "stride: %v\n", err)
+		fmt.Fprintf(stderr, "stride: %v (see 'stride -h')\n", err)
 		return ExitUsage
 	}
 	args = fs.Args()
@@ -155,30 +155,40 @@ func workDir(dir string) (string, error) {
 }
 
 // NewFlagSet returns a flag set for subcommand name whose -h prints usage
-// and the flags to env.Stdout. Parse errors come back as usage errors.
+// and the flags to env.Stdout. Parse errors come back from ParseFlags as
+// usage errors of one line that point at -h, without the usage text.
 func NewFlagSet(env *Env, c *Command) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: %s\n\n%s\n", c.Usage, c.Summary)
+		w := env.Stdout
+		fmt.Fprintf(w, "usage: %s\n\n%s\n", c.Usage, c.Summary)
 		var any bool
 		fs.VisitAll(func(*flag.Flag) { any = true })
 		if any {
-			fmt.Fprintln(fs.Output(), "\nflags:")
+			fmt.Fprintln(w, "\nflags:")
+			fs.SetOutput(w)
 			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
 		}
 	}
 	return fs
 }
 
-// ParseFlags parses args with fs, turning -h into a clean exit 0 and other
-// errors into usage errors (exit 2).
+// ParseFlags parses args with fs: -h prints the usage and is a clean exit
+// 0; any other error is a usage error (exit 2) of one line that says to
+// run -h.
 func ParseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage()
 			return &ExitError{Code: ExitOK, Err: flag.ErrHelp}
 		}
-		return &ExitError{Code: ExitUsage}
+		return Usagef("%v (see 'stride %s -h')", err, fs.Name())
 	}
 	return nil
 }

@@ -36,8 +36,9 @@ func TestCLI(t *testing.T) {
 		{name: "help of an unknown command", args: []string{"help", "nope"}, wantCode: ExitUsage, wantStderr: `unknown command "nope"`},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: ExitUsage, wantStderr: `unknown command "frobnicate"`},
 		{name: "unknown global flag", args: []string{"--nope", "version"}, wantCode: ExitUsage, wantStderr: "flag provided but not defined"},
-		{name: "unknown command flag", args: []string{"version", "--nope"}, wantCode: ExitUsage, wantStderr: "flag provided but not defined"},
-		{name: "command -h", args: []string{"version", "-h"}, wantCode: ExitOK, wantStderr: "usage: stride version"},
+		{name: "unknown command flag", args: []string{"version", "--nope"}, wantCode: ExitUsage, wantStderr: "flag provided but not defined: -nope (see 'stride version -h')"},
+		{name: "bad flag value", args: []string{"affected", "--cache-limit-mb", "x"}, wantCode: ExitUsage, wantStderr: "(see 'stride affected -h')"},
+		{name: "command -h", args: []string{"version", "-h"}, wantCode: ExitOK, wantStdout: "usage: stride version"},
 		{name: "version", args: []string{"version"}, wantCode: ExitOK, wantStdout: "stride dev (commit unknown)"},
 		{name: "-C missing dir", args: []string{"-C", "/nonexistent/dir", "version"}, wantCode: ExitUsage, wantStderr: "-C /nonexistent/dir"},
 		{name: "-C a file", args: []string{"-C", file, "version"}, wantCode: ExitUsage, wantStderr: "not a directory"},
@@ -53,6 +54,9 @@ func TestCLI(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tc.wantStderr) {
 				t.Errorf("stderr %q lacks %q", stderr, tc.wantStderr)
+			}
+			if tc.wantCode == ExitUsage && tc.args != nil && strings.Count(stderr, "\n") > 1 {
+				t.Errorf("a usage error is one line, got %q", stderr)
 			}
 		})
 	}

@@ -40,7 +40,7 @@ func init() {
 	c.Run = func(env *Env, args []string) error {
 		fs := NewFlagSet(env, c)
 		usage := fs.Usage
-		fs.Usage = func() { usage(); fmt.Fprintf(fs.Output(), "\n%s\n", publishHelp) }
+		fs.Usage = func() { usage(); fmt.Fprintf(env.Stdout, "\n%s\n", publishHelp) }
 		var sf storeFlags
 		sf.add(fs)
 		runDir := fs.String("run", "", "the run's output `directory` (default: out/runs/<HEAD sha>/)")
