@@ -38,18 +38,66 @@ type FS struct {
 	BeforeRename func(tmp, final string)
 }
 
-// OpenFS opens (creating if needed) the store rooted at root.
+// storeDirs are the directories of a store.
+var storeDirs = []string{"blobs/sha256", "builds", "pins", "tmp"}
+
+// ErrNoStore: the directory is not a store (stride publish creates one).
+var ErrNoStore = errors.New("no build store there (stride publish creates one)")
+
+// OpenFS opens the store rooted at root, creating it if needed (what
+// publish does). Its directories are made readable by everyone whatever the
+// umask, so that artifactd, running as another user, can serve it.
 func OpenFS(root string) (*FS, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", root, err)
 	}
-	for _, d := range []string{"blobs/sha256", "builds", "pins", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(abs, filepath.FromSlash(d)), 0o755); err != nil {
+	for _, d := range storeDirs {
+		if err := mkdirReadable(abs, d); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
 	return &FS{root: abs}, nil
+}
+
+// OpenExistingFS opens the store rooted at root, which must exist: every
+// command but publish reads or changes a store and never creates one (a
+// mistyped --store must not look like a healthy empty store). It returns
+// ErrNoStore when root does not hold one.
+func OpenExistingFS(root string) (*FS, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", root, err)
+	}
+	for _, d := range []string{"blobs", "builds"} {
+		fi, err := os.Stat(filepath.Join(abs, d))
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || err == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("store %s: %w", abs, ErrNoStore)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", abs, err)
+		}
+	}
+	return &FS{root: abs}, nil
+}
+
+// mkdirReadable creates root/rel and its parents under root with mode
+// 0755, whatever the umask.
+func mkdirReadable(root, rel string) error {
+	p := root
+	for _, el := range append([]string{""}, strings.Split(rel, "/")...) {
+		p = filepath.Join(p, el)
+		if _, err := os.Stat(p); err == nil {
+			continue
+		}
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(p, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Root returns the store's directory.
@@ -107,7 +155,7 @@ func (s *FS) PutBlob(ctx context.Context, r io.Reader) (Blob, error) {
 			return b, nil
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+	if err := mkdirReadable(s.root, "blobs/sha256/"+b.Digest.Hex()[:2]); err != nil {
 		return Blob{}, fmt.Errorf("put blob %s: %w", b.Digest.Short(), err)
 	}
 	if s.BeforeRename != nil {
@@ -305,7 +353,7 @@ func (s *FS) Builds(ctx context.Context) ([]string, error) {
 }
 
 // WalkBlobs implements Maintainer.
-func (s *FS) WalkBlobs(ctx context.Context, fn func(d Digest, size int64, info os.FileInfo) error) error {
+func (s *FS) WalkBlobs(ctx context.Context, fn func(BlobFile) error) error {
 	base := filepath.Join(s.root, "blobs", "sha256")
 	dirs, err := os.ReadDir(base)
 	if err != nil {
@@ -313,6 +361,14 @@ func (s *FS) WalkBlobs(ctx context.Context, fn func(d Digest, size int64, info o
 	}
 	for _, dir := range dirs {
 		if !dir.IsDir() {
+			info, err := dir.Info()
+			if err != nil {
+				continue
+			}
+			if err := fn(BlobFile{Digest: Digest("sha256:" + dir.Name()), Size: info.Size(), ModTime: info.ModTime(),
+				Where: "blobs/sha256/" + dir.Name(), Misplaced: true}); err != nil {
+				return err
+			}
 			continue
 		}
 		ents, err := os.ReadDir(filepath.Join(base, dir.Name()))
@@ -327,7 +383,10 @@ func (s *FS) WalkBlobs(ctx context.Context, fn func(d Digest, size int64, info o
 			if err != nil {
 				continue // removed meanwhile
 			}
-			if err := fn(Digest("sha256:"+e.Name()), info.Size(), info); err != nil {
+			d := Digest("sha256:" + e.Name())
+			misplaced := d.Validate() == nil && d.Hex()[:2] != dir.Name()
+			if err := fn(BlobFile{Digest: d, Size: info.Size(), ModTime: info.ModTime(),
+				Where: "blobs/sha256/" + dir.Name() + "/" + e.Name(), Misplaced: misplaced}); err != nil {
 				return err
 			}
 		}
@@ -365,6 +424,9 @@ func (s *FS) Pin(ctx context.Context, build, reason string) error {
 	if reason == "" {
 		reason = "pinned"
 	}
+	if err := mkdirReadable(s.root, "pins"); err != nil {
+		return fmt.Errorf("pin %s: %w", build, err)
+	}
 	return atomicfile.WriteFrom(filepath.Join(s.root, "pins", build), strings.NewReader(reason+"\n"), 0o644)
 }
 
@@ -382,11 +444,14 @@ func (s *FS) Unpin(ctx context.Context, build string) error {
 // Pins implements Maintainer.
 func (s *FS) Pins(ctx context.Context) (map[string]string, error) {
 	dir := filepath.Join(s.root, "pins")
+	pins := map[string]string{}
 	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return pins, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list pins: %w", err)
 	}
-	pins := map[string]string{}
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -401,21 +466,28 @@ func (s *FS) Pins(ctx context.Context) (map[string]string, error) {
 }
 
 // Leftovers implements Maintainer: files under tmp/ and temporary
-// manifests, relative to the root.
-func (s *FS) Leftovers(ctx context.Context) ([]string, error) {
-	var out []string
+// manifests and pins, relative to the root.
+func (s *FS) Leftovers(ctx context.Context) ([]Leftover, error) {
+	var out []Leftover
 	for _, dir := range []string{"tmp", "builds", "pins"} {
 		ents, err := os.ReadDir(filepath.Join(s.root, dir))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", dir, err)
 		}
 		for _, e := range ents {
 			if dir == "tmp" || strings.HasPrefix(e.Name(), ".tmp-") {
-				out = append(out, dir+"/"+e.Name())
+				info, err := e.Info()
+				if err != nil {
+					continue // removed meanwhile
+				}
+				out = append(out, Leftover{Name: dir + "/" + e.Name(), ModTime: info.ModTime()})
 			}
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -43,7 +43,7 @@ func Verify(ctx context.Context, s Maintainer) (*VerifyResult, error) {
 		res.Builds++
 		m, err := s.Manifest(ctx, id)
 		if err != nil {
-			res.Problems = append(res.Problems, Problem{"build " + id, err.Error()})
+			res.Problems = append(res.Problems, problem("build "+id, err))
 			continue
 		}
 		for _, a := range m.Artifacts {
@@ -56,39 +56,58 @@ func Verify(ctx context.Context, s Maintainer) (*VerifyResult, error) {
 			}
 		}
 	}
-	err = s.WalkBlobs(ctx, func(d Digest, size int64, _ os.FileInfo) error {
+	err = s.WalkBlobs(ctx, func(b BlobFile) error {
 		res.Blobs++
-		res.Bytes += size
-		if err := d.Validate(); err != nil {
-			res.Problems = append(res.Problems, Problem{"blob " + string(d), "a file in the blob directory with a name that is not a digest"})
+		res.Bytes += b.Size
+		switch {
+		case b.Digest.Validate() != nil:
+			res.Problems = append(res.Problems, Problem{"file " + b.Where, "a file among the blobs whose name is not a digest"})
+			return nil
+		case b.Misplaced:
+			res.Problems = append(res.Problems, Problem{"blob " + string(b.Digest), "misplaced: it is " + b.Where + ", not where its digest puts it, so the store cannot find it"})
 			return nil
 		}
-		if err := s.CheckBlob(ctx, d); err != nil {
+		if err := s.CheckBlob(ctx, b.Digest); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			res.Problems = append(res.Problems, Problem{"blob " + string(d), err.Error()})
+			res.Problems = append(res.Problems, problem("blob "+string(b.Digest), err))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if res.Leftovers, err = s.Leftovers(ctx); err != nil {
+	left, err := s.Leftovers(ctx)
+	if err != nil {
 		return nil, err
+	}
+	for _, l := range left {
+		res.Leftovers = append(res.Leftovers, l.Name)
 	}
 	return res, nil
 }
 
+// problem is a Problem about object, without the object repeated at the
+// start of the error's text ("blob X: blob X: ...").
+func problem(object string, err error) Problem {
+	return Problem{object, strings.TrimPrefix(err.Error(), object+": ")}
+}
+
 // GCOptions configure GC.
 type GCOptions struct {
-	// Keep are builds to keep and why (e.g. "environment dev"). Pinned
-	// builds are always kept.
+	// Keep are builds to keep and why. Pinned builds are always kept.
 	Keep map[string]string
+	// Sources record which build each environment serves (the published
+	// APT tree, aptly's database, the ledger). GC reads them all before it
+	// removes anything, keeps every build they agree is served, and
+	// refuses to run, removing nothing, when one cannot be read or they
+	// disagree (ErrSourcesDisagree).
+	Sources []ServingSource
 	// KeepLast keeps the newest N builds as well (by Number, then Time).
 	KeepLast int
 	// Grace spares unreferenced blobs and leftovers younger than this: they
-	// may belong to a publish in progress (which holds the lock, but a
+	// may belong to a write in progress (writers hold the lock, but a
 	// backend may be shared).
 	Grace time.Duration
 	// DryRun reports what would be removed and removes nothing.
@@ -111,12 +130,17 @@ type GCResult struct {
 	Blobs     int         `json:"removed_blobs"`
 	Bytes     int64       `json:"removed_bytes"`
 	Leftovers []string    `json:"removed_leftovers"`
+	// Skipped are files among the blobs that are not blobs where they
+	// belong (stray or misplaced files): left alone, verify reports them.
+	Skipped []string `json:"skipped_files,omitempty"`
 }
 
-// GC removes the builds that are neither kept (opts.Keep, pins, the newest
-// opts.KeepLast) nor needed, then every blob no remaining manifest names,
-// and stale leftovers. Manifests go first, so a build never appears with
-// missing blobs. The caller holds the writer lock.
+// GC removes the builds that are neither kept (served according to
+// opts.Sources, opts.Keep, pins, the newest opts.KeepLast) nor needed, then
+// every blob no remaining manifest names, and leftovers older than
+// opts.Grace. Everything that decides what is kept is read before anything
+// is removed; manifests go first, so a build never appears with missing
+// blobs. The caller holds the writer lock (pin and unpin take it too).
 func GC(ctx context.Context, s Maintainer, opts GCOptions) (*GCResult, error) {
 	now := opts.Now
 	if now.IsZero() {
@@ -124,8 +148,17 @@ func GC(ctx context.Context, s Maintainer, opts GCOptions) (*GCResult, error) {
 	}
 	res := &GCResult{DryRun: opts.DryRun, Kept: []KeptBuild{}, Removed: []string{}, Leftovers: []string{}}
 	keep := map[string]string{}
+	served, err := Served(ctx, opts.Sources)
+	if err != nil {
+		return nil, fmt.Errorf("gc: %w; nothing was removed", err)
+	}
+	for id, envs := range served.ServedBuilds() {
+		keep[id] = "environment " + strings.Join(envs, ", ")
+	}
 	for id, why := range opts.Keep {
-		keep[id] = why
+		if _, ok := keep[id]; !ok {
+			keep[id] = why
+		}
 	}
 	pins, err := s.Pins(ctx)
 	if err != nil {
@@ -189,28 +222,36 @@ func GC(ctx context.Context, s Maintainer, opts GCOptions) (*GCResult, error) {
 			}
 		}
 	}
-	err = s.WalkBlobs(ctx, func(d Digest, size int64, info os.FileInfo) error {
-		if referenced[d] || now.Sub(info.ModTime()) < opts.Grace {
+	err = s.WalkBlobs(ctx, func(b BlobFile) error {
+		if b.Digest.Validate() != nil || b.Misplaced {
+			res.Skipped = append(res.Skipped, b.Where)
+			return nil
+		}
+		if referenced[b.Digest] || now.Sub(b.ModTime) < opts.Grace {
 			return nil
 		}
 		res.Blobs++
-		res.Bytes += size
+		res.Bytes += b.Size
 		if opts.DryRun {
 			return nil
 		}
-		return s.DeleteBlob(ctx, d)
+		return s.DeleteBlob(ctx, b.Digest)
 	})
 	if err != nil {
 		return nil, err
 	}
+	sort.Strings(res.Skipped)
 	left, err := s.Leftovers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range left {
-		res.Leftovers = append(res.Leftovers, name)
+	for _, l := range left {
+		if now.Sub(l.ModTime) < opts.Grace {
+			continue
+		}
+		res.Leftovers = append(res.Leftovers, l.Name)
 		if !opts.DryRun {
-			if err := s.RemoveLeftover(ctx, name); err != nil {
+			if err := s.RemoveLeftover(ctx, l.Name); err != nil {
 				return nil, err
 			}
 		}

@@ -195,7 +195,7 @@ func ParseManifest(name string, b []byte) (*Manifest, error) {
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("parse manifest %s: %w", name, err)
+		return nil, fmt.Errorf("parse manifest %s: %w: %v", name, ErrInvalid, err)
 	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
@@ -109,8 +110,9 @@ type Store interface {
 // Maintainer is what Verify and GC need on top of Store.
 type Maintainer interface {
 	Store
-	// WalkBlobs calls fn for every stored blob, in no particular order.
-	WalkBlobs(ctx context.Context, fn func(d Digest, size int64, info os.FileInfo) error) error
+	// WalkBlobs calls fn for every file where blobs are stored, in no
+	// particular order.
+	WalkBlobs(ctx context.Context, fn func(BlobFile) error) error
 	// CheckBlob hashes a stored blob and returns ErrCorrupt on a mismatch.
 	CheckBlob(ctx context.Context, d Digest) error
 	DeleteBlob(ctx context.Context, d Digest) error
@@ -118,8 +120,27 @@ type Maintainer interface {
 	// Pins returns the pinned builds and why.
 	Pins(ctx context.Context) (map[string]string, error)
 	// Leftovers lists temporary files of interrupted writes.
-	Leftovers(ctx context.Context) ([]string, error)
+	Leftovers(ctx context.Context) ([]Leftover, error)
 	RemoveLeftover(ctx context.Context, name string) error
+}
+
+// BlobFile is one file where blobs are stored, as WalkBlobs finds it.
+type BlobFile struct {
+	// Digest is what the file's name says; it may be invalid (a stray file).
+	Digest  Digest
+	Size    int64
+	ModTime time.Time
+	// Where names the file for messages (for FS, its path under the root).
+	Where string
+	// Misplaced: the file is not where its digest puts it, so the store
+	// cannot find it under that digest.
+	Misplaced bool
+}
+
+// Leftover is a temporary file of an interrupted write.
+type Leftover struct {
+	Name    string
+	ModTime time.Time
 }
 
 var (

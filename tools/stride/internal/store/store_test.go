@@ -359,3 +359,155 @@ func TestCopyBlobToFile(t *testing.T) {
 		t.Fatalf("copied %q", got)
 	}
 }
+
+func TestServed(t *testing.T) {
+	src := func(name string, envs store.Environments, err error) store.ServingSource {
+		return store.ServingFunc{Name: name, Func: func(context.Context) (store.Environments, error) { return envs, err }}
+	}
+	tree := src("published tree", store.Environments{"dev": {"b2"}, "uat": {"b1", "b1x"}}, nil)
+	tests := []struct {
+		name    string
+		sources []store.ServingSource
+		want    store.Environments
+		err     string
+	}{
+		{"no sources", nil, store.Environments{}, ""},
+		{"agree", []store.ServingSource{tree, src("aptly database", store.Environments{"dev": {"b2"}, "uat": {"b1x"}}, nil)},
+			store.Environments{"dev": {"b2"}, "uat": {"b1x"}}, ""},
+		{"one alone", []store.ServingSource{tree}, store.Environments{"dev": {"b2"}, "uat": {"b1", "b1x"}}, ""},
+		{"database lost", []store.ServingSource{tree, src("aptly database", store.Environments{}, nil)}, nil,
+			"dev: the published tree says build b2, the aptly database does not publish it; uat: the published tree says one of the builds b1, b1x (same packages), the aptly database does not publish it"},
+		{"other build", []store.ServingSource{tree, src("ledger", store.Environments{"dev": {"b3"}, "uat": {"b1"}}, nil)}, nil,
+			"dev: the published tree says build b2, the ledger says build b3"},
+		{"unknown packages", []store.ServingSource{src("published tree", store.Environments{"dev": {}}, nil)}, nil,
+			"dev: the published tree says packages that no build in the store has"},
+		{"unreadable", []store.ServingSource{tree, src("aptly database", nil, errors.New("aptly: boom"))}, nil,
+			"read what the environments serve from the aptly database: aptly: boom"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := store.Served(context.Background(), tc.sources)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Served = %v, %v; want error %q", got, err, tc.err)
+				}
+				if strings.HasPrefix(tc.name, "unreadable") == errors.Is(err, store.ErrSourcesDisagree) {
+					t.Fatalf("Served error %v: ErrSourcesDisagree only for disagreements", err)
+				}
+				return
+			}
+			if err != nil || !cmp.Equal(got, tc.want) {
+				t.Fatalf("Served = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestGCRefusesBeforeRemovingAnything: when the records of what is served
+// disagree, GC removes nothing at all.
+func TestGCRefusesBeforeRemovingAnything(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	m := manifest(t, s, "b1", 1, map[string]string{"docs/index.html": "b1"})
+	if err := s.PutManifest(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	orphan := put(t, s, "orphan")
+	lost := store.ServingFunc{Name: "aptly database", Func: func(context.Context) (store.Environments, error) { return store.Environments{}, nil }}
+	tree := store.ServingFunc{Name: "published tree", Func: func(context.Context) (store.Environments, error) { return store.Environments{"dev": {"b1"}}, nil }}
+	if _, err := store.GC(ctx, s, store.GCOptions{Sources: []store.ServingSource{tree, lost}}); !errors.Is(err, store.ErrSourcesDisagree) {
+		t.Fatalf("GC = %v, want ErrSourcesDisagree", err)
+	}
+	if _, err := s.Manifest(ctx, "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StatBlob(ctx, orphan.Digest); err != nil {
+		t.Fatalf("the orphan blob was removed: %v", err)
+	}
+	res, err := store.GC(ctx, s, store.GCOptions{Sources: []store.ServingSource{tree}})
+	if err != nil || len(res.Removed) != 0 || res.Blobs != 1 || res.Kept[0].Reason != "environment dev" {
+		t.Fatalf("GC with the tree alone = %+v, %v", res, err)
+	}
+}
+
+// TestGCAndVerifyStrayFiles is issue 17's item 11: GC counted files that
+// are not digests as removed but left them, removed leftovers younger than
+// the grace period, and verify said "blob X: blob X:" and "not found" for
+// a misplaced blob.
+func TestGCAndVerifyStrayFiles(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	corruptBlob := put(t, s, "will rot")
+	corrupt(t, s, corruptBlob.Digest)
+	misplaced := store.DigestOf([]byte("misplaced"))
+	stray := filepath.Join(s.Root(), "blobs", "sha256", "ab", "notadigest")
+	os.MkdirAll(filepath.Dir(stray), 0o755)
+	os.WriteFile(stray, []byte("x"), 0o444)
+	wrong := filepath.Join(s.Root(), "blobs", "sha256", "00", misplaced.Hex())
+	os.MkdirAll(filepath.Dir(wrong), 0o755)
+	os.WriteFile(wrong, []byte("misplaced"), 0o444)
+	young := filepath.Join(s.Root(), "tmp", "blob-young")
+	os.WriteFile(young, []byte("being written"), 0o644)
+	old := filepath.Join(s.Root(), "tmp", "blob-old")
+	os.WriteFile(old, []byte("killed"), 0o644)
+	past := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(old, past, past)
+
+	res, err := store.Verify(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range res.Problems {
+		got = append(got, p.Object+": "+p.Error)
+	}
+	want := []string{
+		"blob " + string(corruptBlob.Digest) + ": content does not match its digest (its bytes hash to sha256:",
+		"blob " + string(misplaced) + ": misplaced: it is blobs/sha256/00/" + misplaced.Hex() + ", not where its digest puts it, so the store cannot find it",
+		"file blobs/sha256/ab/notadigest: a file among the blobs whose name is not a digest",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Verify problems:\n%s", strings.Join(got, "\n"))
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || strings.HasPrefix(g, w)
+		}
+		if !found {
+			t.Errorf("Verify problems lack %q:\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+	gc, err := store.GC(ctx, s, store.GCOptions{Grace: time.Hour, Now: time.Now().Add(30 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The corrupt blob is 30 minutes old: spared. The stray and misplaced
+	// files are left alone and said so; only the old leftover goes.
+	if gc.Blobs != 0 || !cmp.Equal(gc.Leftovers, []string{"tmp/blob-old"}) ||
+		!cmp.Equal(gc.Skipped, []string{"blobs/sha256/00/" + misplaced.Hex(), "blobs/sha256/ab/notadigest"}) {
+		t.Fatalf("GC = %+v", gc)
+	}
+	for _, p := range []string{stray, wrong, young} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("GC removed %s", p)
+		}
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("GC left the old leftover: %v", err)
+	}
+}
+
+func TestOpenExistingFS(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "typo")
+	if _, err := store.OpenExistingFS(dir); !errors.Is(err, store.ErrNoStore) {
+		t.Fatalf("OpenExistingFS(missing) = %v, want ErrNoStore", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("OpenExistingFS created %s", dir)
+	}
+	s := open(t)
+	if _, err := store.OpenExistingFS(s.Root()); err != nil {
+		t.Fatal(err)
+	}
+}
