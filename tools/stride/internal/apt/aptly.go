@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 )
@@ -56,7 +57,24 @@ type Aptly struct {
 	// Architectures published (default amd64).
 	Architectures []string
 
-	fpr string
+	fpr        string
+	mu         sync.Mutex
+	configured bool // the config file says Root (writeConfig)
+}
+
+// ValidateDistribution checks an environment's name, which becomes a
+// directory of the published tree (dists/NAME): 1 to 64 letters, digits,
+// '.', '_' and '-', starting with a letter or digit.
+func ValidateDistribution(name string) error {
+	ok := name != "" && len(name) <= 64
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')
+	}
+	if !ok {
+		return fmt.Errorf("distribution %q: want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
 }
 
 // SnapshotName is the snapshot of a build.
@@ -107,14 +125,29 @@ type aptlyConfig struct {
 	DependencyFollowSuggests bool     `json:"dependencyFollowSuggests"`
 }
 
-// Init writes aptly's config, makes sure the signing key exists (and its
-// public half is in the published tree), and creates the local repository.
-// It is idempotent.
-func (a *Aptly) Init(ctx context.Context) error {
-	if err := os.MkdirAll(a.Root, 0o755); err != nil {
+// writeConfig writes aptly's config with this Aptly's Root, unless the
+// file already says exactly that. Every command goes through it first, so
+// a store that was copied or moved drives its own aptly, never the one at
+// the place it was copied from (aptly needs an absolute rootDir).
+func (a *Aptly) writeConfig() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.configured {
+		return nil
+	}
+	root, err := filepath.Abs(a.Root)
+	if err != nil {
 		return fmt.Errorf("aptly root: %w", err)
 	}
-	cfg, err := json.MarshalIndent(aptlyConfig{RootDir: a.Root, GPGProvider: "gpg", Architectures: a.archs()}, "", "  ")
+	for _, d := range []string{root, filepath.Join(root, "public")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("aptly root: %w", err)
+		}
+		if err := os.Chmod(d, 0o755); err != nil {
+			return fmt.Errorf("aptly root: %w", err)
+		}
+	}
+	cfg, err := json.MarshalIndent(aptlyConfig{RootDir: root, GPGProvider: "gpg", Architectures: a.archs()}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -123,6 +156,17 @@ func (a *Aptly) Init(ctx context.Context) error {
 		if err := atomicfile.Write(a.ConfigPath(), cfg); err != nil {
 			return err
 		}
+	}
+	a.configured = true
+	return nil
+}
+
+// Init writes aptly's config, makes sure the signing key exists (and its
+// public half is in the published tree), and creates the local repository.
+// It is idempotent.
+func (a *Aptly) Init(ctx context.Context) error {
+	if err := a.writeConfig(); err != nil {
+		return err
 	}
 	name, email := a.KeyName, a.KeyEmail
 	if name == "" {
@@ -171,13 +215,21 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// umaskShell runs a program with umask 022, so that aptly's tree (and
+// what gpg writes for it) is readable by artifactd whatever the caller's
+// umask.
+const umaskShell = `umask 022 && exec "$0" "$@"`
+
 func (a *Aptly) run(ctx context.Context, args ...string) ([]byte, error) {
+	if err := a.writeConfig(); err != nil {
+		return nil, err
+	}
 	bin := a.Binary
 	if bin == "" {
 		bin = "aptly"
 	}
-	full := append([]string{"-config=" + a.ConfigPath()}, args...)
-	cmd := exec.CommandContext(ctx, bin, full...)
+	full := append([]string{"-c", umaskShell, bin, "-config=" + a.ConfigPath()}, args...)
+	cmd := exec.CommandContext(ctx, "/bin/sh", full...)
 	env := os.Environ()
 	if a.Keyring != nil {
 		env = append(env, "GNUPGHOME="+a.Keyring.Home)

@@ -3,7 +3,10 @@ package apt_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -107,5 +110,69 @@ func TestAptlySnapshotsAndSwitch(t *testing.T) {
 	refs, err := a.RepoPackages(ctx)
 	if err != nil || len(refs) != 3 {
 		t.Fatalf("RepoPackages = %v, %v", refs, err)
+	}
+}
+
+// TestCopiedStoreDrivesItsOwnAptly is issue 17's second defect: aptly.conf
+// held the absolute rootDir of the store it was written in, so commands on
+// a copy of the store read and changed the original's aptly.
+func TestCopiedStoreDrivesItsOwnAptly(t *testing.T) {
+	ctx := context.Background()
+	orig := newAptly(t)
+	deb := apttest.Build(t, t.TempDir(), apttest.Package{Name: "foo", Version: "0.1.0+g1111111"})
+	if err := orig.Add(ctx, deb); err != nil {
+		t.Fatal(err)
+	}
+	if err := orig.CreateSnapshot(ctx, apt.SnapshotName("b1"), []apt.PackageRef{{Name: "foo", Version: "0.1.0+g1111111", Architecture: "amd64"}}); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(t.TempDir(), "aptly")
+	if out, err := exec.Command("cp", "-a", orig.Root, moved).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a: %v\n%s", err, out)
+	}
+	cp := &apt.Aptly{Root: moved, Keyring: orig.Keyring}
+	if err := cp.DropSnapshot(ctx, apt.SnapshotName("b1")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := orig.HasSnapshot(ctx, apt.SnapshotName("b1")); err != nil || !ok {
+		t.Fatalf("dropping the copy's snapshot dropped the original's: HasSnapshot = %v, %v", ok, err)
+	}
+	if ok, err := cp.HasSnapshot(ctx, apt.SnapshotName("b1")); err != nil || ok {
+		t.Fatalf("the copy still has its snapshot: %v, %v", ok, err)
+	}
+	conf, err := os.ReadFile(cp.ConfigPath())
+	if err != nil || !strings.Contains(string(conf), `"rootDir": "`+moved+`"`) {
+		t.Fatalf("the copy's aptly.conf: %s, %v", conf, err)
+	}
+}
+
+// TestAptlyTreeIgnoresUmask: the published tree is readable by everyone
+// (artifactd runs as another user) even when the caller's umask is 077.
+func TestAptlyTreeIgnoresUmask(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	ctx := context.Background()
+	a := newAptly(t)
+	deb := apttest.Build(t, t.TempDir(), apttest.Package{Name: "foo", Version: "0.1.0+g1111111"})
+	if err := a.Add(ctx, deb); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreateSnapshot(ctx, apt.SnapshotName("b1"), []apt.PackageRef{{Name: "foo", Version: "0.1.0+g1111111", Architecture: "amd64"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(ctx, "dev", apt.SnapshotName("b1")); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.Walk(a.PublicDir(), func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o044 != 0o044 || fi.IsDir() && fi.Mode().Perm()&0o011 != 0o011 {
+			t.Errorf("%s: mode %v, not readable by everyone", p, fi.Mode())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -132,6 +132,10 @@ func ctrlTar(ctx context.Context, path string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "dpkg-deb", "--ctrl-tarfile", path)
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ctx.Err() == nil { // dpkg-deb ran and refused the file
+			return nil, notDeb(path, fmt.Errorf("dpkg-deb --ctrl-tarfile: %v: %s", err, strings.TrimSpace(stderr.String())))
+		}
 		return nil, fmt.Errorf("dpkg-deb --ctrl-tarfile %s: %v: %s", path, err, strings.TrimSpace(stderr.String()))
 	}
 	return out.Bytes(), nil
@@ -165,15 +169,32 @@ func ParseControl(name string, b []byte) (*control.BinaryIndex, error) {
 	return &idx, nil
 }
 
-// ReadDeb reads a .deb's control file and computes its content digest.
+// ErrNotDeb: a file given as a Debian package is missing or is not one
+// (bad input, not a tool failure).
+var ErrNotDeb = errors.New("not a readable Debian package")
+
+// notDeb wraps a problem with the file itself as ErrNotDeb.
+func notDeb(path string, err error) error {
+	return fmt.Errorf("%s: %w: %v", path, ErrNotDeb, err)
+}
+
+// ReadDeb reads a .deb's control file and computes its content digest. A
+// missing file or one that is not a .deb gives ErrNotDeb.
 func ReadDeb(ctx context.Context, path string) (*Deb, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, notDeb(path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notDeb(path, errors.New("not a regular file"))
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read deb: %w", err)
 	}
 	members, _, data, err := splitDeb(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, notDeb(path, err)
 	}
 	t, err := ctrlTar(ctx, path)
 	if err != nil {
@@ -181,11 +202,11 @@ func ReadDeb(ctx context.Context, path string) (*Deb, error) {
 	}
 	ctl, err := controlFromTar(t)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, notDeb(path, err)
 	}
 	idx, err := ParseControl(path, ctl)
 	if err != nil {
-		return nil, err
+		return nil, notDeb(path, err)
 	}
 	return &Deb{
 		Path:         path,
