@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/publish"
@@ -59,6 +60,10 @@ func init() {
 		if fs.NArg() > 0 {
 			return Usagef("unexpected argument %q", fs.Arg(0))
 		}
+		// Bad input is refused before anything is written.
+		if err := apt.ValidateDistribution(*dist); err != nil {
+			return Usagef("--dist: %v", err)
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 
@@ -74,7 +79,7 @@ func init() {
 			}
 			dir = filepath.Join(env.Dir, "out", "runs", head.String())
 		}
-		s, err := sf.open(env)
+		s, err := sf.create(env)
 		if err != nil {
 			return err
 		}
@@ -103,7 +108,7 @@ func init() {
 		}
 		res, err := publish.Publish(ctx, opts)
 		if err != nil {
-			if errors.Is(err, publish.ErrNotGreen) || errors.Is(err, publish.ErrNoRun) || errors.Is(err, store.ErrInvalid) {
+			if errors.Is(err, publish.ErrNotGreen) || errors.Is(err, publish.ErrNoRun) || errors.Is(err, publish.ErrBadInput) || errors.Is(err, store.ErrInvalid) {
 				return Usagef("%v", err)
 			}
 			if errors.Is(err, publish.ErrNotReproducible) {

@@ -7,13 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/strideci/monorepo/tools/stride/internal/apt"
+	"github.com/strideci/monorepo/tools/stride/internal/publish"
+	"github.com/strideci/monorepo/tools/stride/internal/serving"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
@@ -23,6 +27,7 @@ const storeUsage = `stride store ls [--json]
        stride store gc [--keep-last N] [--grace DURATION] [--confirm] [--json]
        stride store pin [--reason TEXT] BUILD
        stride store unpin BUILD
+       stride store rebuild-apt [--json]
   (every subcommand takes --store DIR and --gnupg DIR)`
 
 const storeHelp = `The build store: content-addressed blobs and one manifest per published build
@@ -32,8 +37,18 @@ const storeHelp = `The build store: content-addressed blobs and one manifest per
   show    a build's manifest: packages, artifacts, digests
   verify  check every manifest and blob (bytes against digests); exit 1 on problems
   gc      remove builds that no environment serves and nobody pinned, then the blobs
-          no remaining build names; a dry run unless --confirm
+          no remaining build names; a dry run unless --confirm. What the environments
+          serve is read from the published APT tree and from aptly's database; gc
+          refuses (exit 1, nothing removed) when they disagree, 3 when one is unreadable
   pin     keep a build through gc; unpin undoes it
+  rebuild-apt
+          rebuild aptly's database from the store: every build's packages and
+          snapshot, every environment published again from the build it serves
+          (read from the published tree)
+
+Only publish creates a store: the other subcommands exit 2 when --store is not one.
+Exit codes: 0 ok, 1 findings (verify's problems, gc's disagreeing records),
+2 bad input (no store, unknown build, malformed manifest), 3 a tool or the disk failed.
 
 The store is --store DIR, else $STRIDE_STORE, else $XDG_DATA_HOME/stride/store
 (~/.local/share/stride/store). aptly's root is DIR/aptly; the signing key's GnuPG
@@ -77,31 +92,60 @@ func (f *storeFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.gnupg, "gnupg", defaultGnuPGHome(), "GnuPG home `directory` of the APT signing key (env STRIDE_GNUPGHOME)")
 }
 
+// open opens the existing store (exit 2 when there is none).
 func (f *storeFlags) open(env *Env) (*store.FS, error) {
+	s, err := store.OpenExistingFS(pubAbs(env.Dir, f.dir))
+	if errors.Is(err, store.ErrNoStore) {
+		return nil, Exit(ExitUsage, err)
+	}
+	return s, err
+}
+
+// create opens the store, creating it if needed (publish).
+func (f *storeFlags) create(env *Env) (*store.FS, error) {
 	return store.OpenFS(pubAbs(env.Dir, f.dir))
+}
+
+// storeErr maps the store's errors to exit codes: malformed manifests and
+// ids are bad input (2), disagreeing records of what environments serve
+// are a finding (1); the rest is infrastructure (3).
+func storeErr(err error) error {
+	var ee *ExitError
+	switch {
+	case err == nil || errors.As(err, &ee):
+		return err
+	case errors.Is(err, store.ErrSourcesDisagree):
+		return Exit(ExitFindings, err)
+	case errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrNoStore), errors.Is(err, store.ErrNotFound):
+		return Exit(ExitUsage, err)
+	}
+	return err
+}
+
+// parseOpen parses a subcommand's args, flags before or after the
+// positional ones, which must be nargs (0, or 1: a BUILD), and opens the
+// store; it returns the positional arguments.
+func (f *storeFlags) parseOpen(env *Env, fs *flag.FlagSet, args []string, nargs int) (*store.FS, []string, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case nargs == 0 && len(pos) > 0:
+		return nil, nil, Usagef("unexpected argument %q", pos[0])
+	case nargs == 1 && len(pos) != 1:
+		return nil, nil, Usagef("want one BUILD")
+	}
+	s, err := f.open(env)
+	return s, pos, err
 }
 
 // aptly returns the store's aptly driver, or nil when aptly is not set up
 // there (no aptly directory) and need is false.
-// parseOpen parses a subcommand's args, which must hold nargs positional
-// arguments (0, or 1: a BUILD), and opens the store.
-func (f *storeFlags) parseOpen(env *Env, fs *flag.FlagSet, args []string, nargs int) (*store.FS, error) {
-	if err := ParseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	switch {
-	case nargs == 0 && fs.NArg() > 0:
-		return nil, Usagef("unexpected argument %q", fs.Arg(0))
-	case nargs == 1 && fs.NArg() != 1:
-		return nil, Usagef("want one BUILD")
-	}
-	return f.open(env)
-}
-
 func (f *storeFlags) aptly(env *Env, s *store.FS, need bool) (*apt.Aptly, error) {
 	root := filepath.Join(s.Root(), "aptly")
 	if !need {
-		if _, err := os.Stat(filepath.Join(root, "aptly.conf")); err != nil {
+		if _, err := os.Stat(root); err != nil {
 			return nil, nil
 		}
 	}
@@ -148,8 +192,10 @@ func init() {
 			return storeGC(env, rest)
 		case "pin", "unpin":
 			return storePin(env, sub, rest)
+		case "rebuild-apt":
+			return storeRebuildApt(env, rest)
 		}
-		return Usagef("unknown subcommand %q (want ls, show, verify, gc, pin or unpin)", sub)
+		return Usagef("unknown subcommand %q (want ls, show, verify, gc, pin, unpin or rebuild-apt)", sub)
 	}
 	register(c)
 }
@@ -168,27 +214,24 @@ func storeWriteJSON(env *Env, v interface{}) error {
 	return enc.Encode(v)
 }
 
-// environments maps builds to the environments (published distributions)
-// serving them; empty when the store has no aptly.
+// storeEnvironments maps builds to the environments (published
+// distributions) serving them; empty when the store has no aptly. When the
+// records disagree it warns and shows what the published tree says (what
+// clients get).
 func storeEnvironments(ctx context.Context, env *Env, sf *storeFlags, s *store.FS) (map[string][]string, error) {
-	out := map[string][]string{}
 	a, err := sf.aptly(env, s, false)
 	if err != nil || a == nil {
-		return out, err
+		return map[string][]string{}, err
 	}
-	pub, err := a.Published(ctx)
+	served, err := store.Served(ctx, serving.Sources(s, a))
+	if errors.Is(err, store.ErrSourcesDisagree) {
+		fmt.Fprintf(env.Stderr, "stride store: warning: %v (showing the published tree's; see stride store rebuild-apt)\n", err)
+		served, err = (&serving.Tree{Dir: a.PublicDir(), Store: s}).Environments(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
-	for dist, snap := range pub {
-		if b := apt.BuildOfSnapshot(snap); b != "" {
-			out[b] = append(out[b], dist)
-		}
-	}
-	for _, v := range out {
-		sort.Strings(v)
-	}
-	return out, nil
+	return served.ServedBuilds(), nil
 }
 
 // StoreBuildSummary is one line of `stride store ls --json`.
@@ -206,7 +249,7 @@ type StoreBuildSummary struct {
 func storeLs(env *Env, args []string) error {
 	fs, sf := storeSubFlags(env, "ls", "stride store ls [--json]", "list the published builds, newest first")
 	asJSON := fs.Bool("json", false, "print JSON")
-	s, err := sf.parseOpen(env, fs, args, 0)
+	s, _, err := sf.parseOpen(env, fs, args, 0)
 	if err != nil {
 		return err
 	}
@@ -224,8 +267,16 @@ func storeLs(env *Env, args []string) error {
 		return err
 	}
 	list := []StoreBuildSummary{}
+	var bad []string
 	for _, id := range ids {
 		m, err := s.Manifest(ctx, id)
+		if errors.Is(err, store.ErrInvalid) {
+			bad = append(bad, err.Error())
+			continue
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			continue // removed meanwhile
+		}
 		if err != nil {
 			return err
 		}
@@ -237,12 +288,22 @@ func storeLs(env *Env, args []string) error {
 		}
 		return list[i].Time.After(list[j].Time)
 	})
+	// Malformed manifests: the others are listed, then exit 2 naming them.
+	badErr := func() error {
+		if len(bad) == 0 {
+			return nil
+		}
+		return Exit(ExitUsage, fmt.Errorf("%d malformed manifests (stride store verify checks the store): %s", len(bad), strings.Join(bad, "; ")))
+	}
 	if *asJSON {
-		return storeWriteJSON(env, list)
+		if err := storeWriteJSON(env, list); err != nil {
+			return err
+		}
+		return badErr()
 	}
 	if len(list) == 0 {
 		fmt.Fprintf(env.Stdout, "no builds in %s\n", s.Root())
-		return nil
+		return badErr()
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BUILD\tNUMBER\tBRANCH\tPUBLISHED (UTC)\tSIZE\tPACKAGES\tENVIRONMENTS")
@@ -257,7 +318,10 @@ func storeLs(env *Env, args []string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", storeShortID(b.Build), b.Number, b.Branch, b.Time.Format("2006-01-02 15:04:05"), storeBytes(b.Size), strings.Join(pk, ", "), envs)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return badErr()
 }
 
 func storeShortID(s string) string {
@@ -306,18 +370,18 @@ func storeResolveBuild(ctx context.Context, s store.Store, arg string) (string, 
 func storeShow(env *Env, args []string) error {
 	fs, sf := storeSubFlags(env, "show", "stride store show [--json] BUILD", "show a build's manifest")
 	asJSON := fs.Bool("json", false, "print the manifest (schema stride.manifest/v1)")
-	s, err := sf.parseOpen(env, fs, args, 1)
+	s, pos, err := sf.parseOpen(env, fs, args, 1)
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	id, err := storeResolveBuild(ctx, s, fs.Arg(0))
+	id, err := storeResolveBuild(ctx, s, pos[0])
 	if err != nil {
 		return err
 	}
 	m, err := s.Manifest(ctx, id)
 	if err != nil {
-		return err
+		return storeErr(err)
 	}
 	if *asJSON {
 		b, err := m.Marshal()
@@ -353,7 +417,7 @@ func storeShow(env *Env, args []string) error {
 func storeVerify(env *Env, args []string) error {
 	fs, sf := storeSubFlags(env, "verify", "stride store verify [--json]", "check every manifest and blob of the store")
 	asJSON := fs.Bool("json", false, "print JSON")
-	s, err := sf.parseOpen(env, fs, args, 0)
+	s, _, err := sf.parseOpen(env, fs, args, 0)
 	if err != nil {
 		return err
 	}
@@ -389,7 +453,7 @@ func storeGC(env *Env, args []string) error {
 	grace := fs.Duration("grace", time.Hour, "spare unreferenced blobs younger than this")
 	confirm := fs.Bool("confirm", false, "really remove (default: only say what would be removed)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	s, err := sf.parseOpen(env, fs, args, 0)
+	s, _, err := sf.parseOpen(env, fs, args, 0)
 	if err != nil {
 		return err
 	}
@@ -399,20 +463,16 @@ func storeGC(env *Env, args []string) error {
 		return err
 	}
 	defer unlock()
-	envs, err := storeEnvironments(ctx, env, sf, s)
+	a, err := sf.aptly(env, s, false)
 	if err != nil {
 		return err
 	}
-	keep := map[string]string{}
-	for b, e := range envs {
-		keep[b] = "environment " + strings.Join(e, ", ")
-	}
-	res, err := store.GC(ctx, s, store.GCOptions{Keep: keep, KeepLast: *keepLast, Grace: *grace, DryRun: !*confirm})
+	res, err := store.GC(ctx, s, store.GCOptions{Sources: serving.Sources(s, a), KeepLast: *keepLast, Grace: *grace, DryRun: !*confirm})
 	if err != nil {
-		return err
+		return storeErr(err)
 	}
 	var aptNotes []string
-	if a, err := sf.aptly(env, s, false); err == nil && a != nil && len(res.Removed) > 0 {
+	if a != nil && len(res.Removed) > 0 {
 		aptNotes, err = gcAptly(ctx, a, s, res, !*confirm)
 		if err != nil {
 			return err
@@ -436,6 +496,9 @@ func storeGC(env *Env, args []string) error {
 	}
 	for _, n := range aptNotes {
 		fmt.Fprintf(env.Stdout, "aptly: %s\n", n)
+	}
+	for _, f := range res.Skipped {
+		fmt.Fprintf(env.Stdout, "left alone %s: not a blob where it belongs (stride store verify)\n", f)
 	}
 	fmt.Fprintf(env.Stdout, "%s %d builds, %d blobs (%s), %d leftovers\n", verb, len(res.Removed), res.Blobs, storeBytes(res.Bytes), len(res.Leftovers))
 	if !*confirm && (len(res.Removed) > 0 || res.Blobs > 0 || len(res.Leftovers) > 0) {
@@ -503,12 +566,19 @@ func gcAptly(ctx context.Context, a *apt.Aptly, s *store.FS, res *store.GCResult
 func storePin(env *Env, verb string, args []string) error {
 	fs, sf := storeSubFlags(env, verb, "stride store "+verb+" [--reason TEXT] BUILD", verb+" a build (pinned builds survive gc)")
 	reason := fs.String("reason", "", "why the build is pinned")
-	s, err := sf.parseOpen(env, fs, args, 1)
+	s, pos, err := sf.parseOpen(env, fs, args, 1)
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	id, err := storeResolveBuild(ctx, s, fs.Arg(0))
+	// Pins, unpins and gc serialize on the store's lock: a build reported
+	// pinned is never collected by a gc that was already running.
+	unlock, err := s.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	id, err := storeResolveBuild(ctx, s, pos[0])
 	if err != nil {
 		return err
 	}
@@ -518,11 +588,42 @@ func storePin(env *Env, verb string, args []string) error {
 		err = s.Pin(ctx, id, *reason)
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return Usagef("%v", err)
-		}
-		return err
+		return storeErr(err)
 	}
 	fmt.Fprintf(env.Stdout, "%sned %s\n", verb, id)
+	return nil
+}
+
+func storeRebuildApt(env *Env, args []string) error {
+	fs, sf := storeSubFlags(env, "rebuild-apt", "stride store rebuild-apt [--json]",
+		"rebuild aptly's database from the store; each environment keeps serving the build the published tree says it serves")
+	asJSON := fs.Bool("json", false, "print JSON")
+	s, _, err := sf.parseOpen(env, fs, args, 0)
+	if err != nil {
+		return err
+	}
+	a, err := sf.aptly(env, s, true)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := publish.RebuildAPT(ctx, publish.RebuildOptions{Store: s, Aptly: a, Log: env.Stderr})
+	if err != nil {
+		return storeErr(err)
+	}
+	if *asJSON {
+		return storeWriteJSON(env, res)
+	}
+	fmt.Fprintf(env.Stdout, "rebuilt aptly's database: %d packages, %d build snapshots\n", res.Packages, res.Builds)
+	envs := make([]string, 0, len(res.Environments))
+	for e := range res.Environments {
+		envs = append(envs, e)
+	}
+	sort.Strings(envs)
+	for _, e := range envs {
+		fmt.Fprintf(env.Stdout, "%s serves %s\n", e, storeShortID(res.Environments[e]))
+	}
+	fmt.Fprintf(env.Stdout, "took %dms\n", res.Steps["total"])
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,6 +47,9 @@ var (
 	ErrNoRun = errors.New("no finished run")
 	// ErrNotReproducible: the build is published with other packages.
 	ErrNotReproducible = errors.New("the build was published before with different packages (a reproducibility bug)")
+	// ErrBadInput: a malformed report.json, a bad distribution name, a
+	// --deb file that is missing or not a .deb.
+	ErrBadInput = errors.New("bad input")
 )
 
 // Store is what Publish needs of the store: the Store interface plus the
@@ -158,13 +162,17 @@ func ReadRun(dir string) (*report.Report, error) {
 	}
 	r, err := report.Read(path)
 	if err != nil {
+		var pe *fs.PathError
+		if !errors.As(err, &pe) { // it was read, and is malformed
+			return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+		}
 		return nil, err
 	}
 	if r.Status != report.StatusGreen {
 		return nil, fmt.Errorf("%s: status %q (%s): %w", path, r.Status, r.Summary, ErrNotGreen)
 	}
 	if r.Head.SHA == "" {
-		return nil, fmt.Errorf("%s: no head commit", path)
+		return nil, fmt.Errorf("%s: no head commit: %w", path, ErrBadInput)
 	}
 	return r, nil
 }
@@ -182,6 +190,9 @@ func Publish(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if opts.DocsDir == "" {
 		opts.DocsDir = filepath.Join(opts.Dir, "docs")
+	}
+	if err := apt.ValidateDistribution(opts.Distribution); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
 	start := time.Now()
 	rep, err := ReadRun(opts.RunDir)
@@ -210,6 +221,9 @@ func Publish(ctx context.Context, opts Options) (*Result, error) {
 	defer os.RemoveAll(p.tmp)
 	if opts.Aptly != nil {
 		t := time.Now()
+		if opts.Aptly.Keyring != nil {
+			defer opts.Aptly.Keyring.KillAgent() // gpg starts one to sign
+		}
 		if err := opts.Aptly.Init(ctx); err != nil {
 			return nil, err
 		}
@@ -281,7 +295,7 @@ func (p *publisher) republish(ctx context.Context, m *store.Manifest, start time
 	// gave, when it gave anything.
 	if len(p.o.Debs) > 0 {
 		for _, path := range p.o.Debs {
-			d, err := apt.ReadDeb(ctx, path)
+			d, err := readDeb(ctx, path)
 			if err != nil {
 				return nil, err
 			}
@@ -306,6 +320,16 @@ func (p *publisher) republish(ctx context.Context, m *store.Manifest, start time
 	}
 	p.res.Steps["total"] = time.Since(start).Milliseconds()
 	return p.res, nil
+}
+
+// readDeb reads a package to publish; a missing file or one that is not a
+// .deb is bad input.
+func readDeb(ctx context.Context, path string) (*apt.Deb, error) {
+	d, err := apt.ReadDeb(ctx, path)
+	if errors.Is(err, apt.ErrNotDeb) {
+		return nil, fmt.Errorf("%w: --deb %v", ErrBadInput, err)
+	}
+	return d, err
 }
 
 // put stores a file or bytes as an artifact of the manifest.
@@ -345,7 +369,7 @@ func (p *publisher) packages(ctx context.Context, h *history) error {
 	version := apt.BuildVersion(p.m.Number, p.m.Commit)
 	for _, path := range paths {
 		t := time.Now()
-		d, err := apt.ReadDeb(ctx, path)
+		d, err := readDeb(ctx, path)
 		if err != nil {
 			return err
 		}
