@@ -31,7 +31,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.Error("handler panic", "request_id", id, "method", r.Method, "path", r.URL.Path,
+				s.log.Error("handler panic", "request_id", id, "method", r.Method, "path", LogPath(r.URL.Path),
 					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if !rw.wroteHeader {
 					http.Error(rw, "internal server error", http.StatusInternalServerError)
@@ -52,7 +52,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			s.log.Log(level, "request",
 				"request_id", id,
 				"method", r.Method,
-				"path", r.URL.Path,
+				"path", LogPath(r.URL.Path),
 				"status", status,
 				"bytes", rw.bytes,
 				"duration", time.Since(start),
@@ -61,6 +61,19 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// MaxLoggedPath bounds how much of a request's path the access log writes:
+// a longer path is cut there and the number of bytes left out is added.
+const MaxLoggedPath = 512
+
+// LogPath is what the logs write of a request path: at most MaxLoggedPath
+// bytes of it, then "...(+N bytes)".
+func LogPath(p string) string {
+	if len(p) <= MaxLoggedPath {
+		return p
+	}
+	return fmt.Sprintf("%s...(+%d bytes)", p[:MaxLoggedPath], len(p)-MaxLoggedPath)
 }
 
 // responseWriter records the status and body size. It implements the

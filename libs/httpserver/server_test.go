@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -403,4 +404,25 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestAccessLogBoundsPaths is issue 17's item 6 for the access log: a 1 MB
+// URL wrote about 3 MB of logs. The path is cut at MaxLoggedPath bytes.
+func TestAccessLogBoundsPaths(t *testing.T) {
+	var logs syncBuffer
+	s := httpserver.New(httpserver.Config{Logger: log.New(&logs, log.Options{})})
+	s.Handle("/", http.NotFoundHandler())
+	long := "/" + strings.Repeat("a", 1<<20)
+	do(t, s.Handler(), "GET", long, nil)
+	lines := logs.lines(t)
+	if len(lines) != 1 || len(logs.String()) > 2*httpserver.MaxLoggedPath {
+		t.Fatalf("%d log lines, %d bytes", len(lines), len(logs.String()))
+	}
+	want := long[:httpserver.MaxLoggedPath] + fmt.Sprintf("...(+%d bytes)", len(long)-httpserver.MaxLoggedPath)
+	if lines[0]["path"] != want {
+		t.Errorf("logged path %.80q..., want %.80q...", lines[0]["path"], want)
+	}
+	if got := httpserver.LogPath("/short"); got != "/short" {
+		t.Errorf("LogPath(/short) = %q", got)
+	}
 }

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"crypto/tls"
 	"io"
 	"os"
 	"time"
@@ -57,6 +58,13 @@ func (s Settings) Validate(src *config.Sources) error {
 		}
 		if _, err := os.Stat(f.path); err != nil {
 			return src.Errorf(f.key, "%v", err)
+		}
+	}
+	if s.TLSCert != "" {
+		// A key pair that does not load is a configuration error (exit 2),
+		// found before serving rather than as a failure to serve (exit 1).
+		if _, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey); err != nil {
+			return src.Errorf("tls-key", "load the TLS key pair (tls-cert %s): %v", s.TLSCert, err)
 		}
 	}
 	for _, d := range []struct {

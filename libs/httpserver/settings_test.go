@@ -35,6 +35,7 @@ func TestSettings(t *testing.T) {
 		{"empty listen", nil, map[string]string{"SVC_LISTEN": ""}, `config: key "listen" from env SVC_LISTEN: must not be empty`},
 		{"cert without key", []string{"-tls-cert", cert}, nil, `config: key "tls-key" from default: must be set when tls-cert is`},
 		{"missing key file", []string{"-tls-cert", cert}, map[string]string{"SVC_TLS_KEY": missing}, `config: key "tls-key" from env SVC_TLS_KEY: stat ` + missing + `: no such file or directory`},
+		{"invalid key pair", []string{"-tls-cert", cert, "-tls-key", cert}, nil, `config: key "tls-key" from flag -tls-key: load the TLS key pair (tls-cert ` + cert + `): tls: failed to find any PEM data in certificate input`},
 	}
 	for _, tt := range tests {
 		tt := tt

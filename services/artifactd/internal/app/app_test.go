@@ -46,6 +46,9 @@ func TestInvalidConfigExits2NamingTheKey(t *testing.T) {
 			`artifactd: config: file ` + unknown + `:3: unknown key "rot"`},
 		{"cert without key", []string{"-root", dir, "-tls-cert", notDir}, nil,
 			`artifactd: config: key "tls-key" from default: must be set when tls-cert is`},
+		// Issue 17, item 9: an invalid key pair exited 1, as if serving failed.
+		{"invalid key pair", []string{"-root", dir, "-tls-cert", notDir, "-tls-key", notDir}, nil,
+			`artifactd: config: key "tls-key" from flag -tls-key: load the TLS key pair (tls-cert ` + notDir + `): tls: failed to find any PEM data in certificate input`},
 		{"positional argument", []string{"-root", dir, "serve"}, nil,
 			`artifactd: unexpected argument "serve" (all settings are flags)`},
 		{"unknown flag", []string{"-rot", dir}, nil, "flag provided but not defined: -rot"},

@@ -14,11 +14,18 @@
 //     and multiple ranges), all by http.ServeContent. "Cache-Control:
 //     no-cache" makes caches revalidate, which the ETag makes cheap.
 //   - Directories: an HTML listing when Options.ListDirs is set (a path
-//     without the trailing slash is redirected to it), else 404.
+//     without the trailing slash is redirected to it, with a relative
+//     Location, so a redirect never leaves the origin), else 404.
 //   - 404 for anything outside the root: ".." segments are refused (400),
 //     and a symbolic link is followed only when its target is inside the
 //     root. Names starting with "." (".git", ".tmp-upload") are never
 //     served or listed.
+//   - Regular files only: the type is checked before the file is opened
+//     (and the open never blocks), so a FIFO, socket or device in the tree
+//     is a 404, not a hung request.
+//   - A path longer than MaxPath bytes is 414, a segment longer than
+//     MaxSegment bytes (no file can have that name) is 404, without an
+//     error log.
 package server
 
 import (
@@ -31,6 +38,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -159,6 +167,68 @@ func ContentType(name string) string {
 // errOutside marks a path that resolves outside the root.
 var errOutside = errors.New("outside the root")
 
+// Path limits: PATH_MAX and NAME_MAX of Linux. Longer paths cannot name a
+// file; they are answered before touching the disk.
+const (
+	MaxPath    = 4096
+	MaxSegment = 255
+)
+
+// ErrNotRegular: the name is not a regular file (a FIFO, socket, device).
+var ErrNotRegular = errors.New("not a regular file")
+
+// CheckPath answers the requests whose path cannot name a file: 414 for a
+// path longer than MaxPath, 404 for a segment longer than MaxSegment. It
+// returns false when it answered.
+func CheckPath(w http.ResponseWriter, r *http.Request, upath string) bool {
+	if len(upath) > MaxPath {
+		http.Error(w, "request URI too long", http.StatusRequestURITooLong)
+		return false
+	}
+	for _, seg := range strings.Split(upath, "/") { // at most MaxPath bytes
+		if len(seg) > MaxSegment {
+			http.NotFound(w, r)
+			return false
+		}
+	}
+	return true
+}
+
+// OpenRegular opens name for reading if it is a directory or a regular
+// file: the type is checked before opening, and the open does not block
+// (a FIFO put in place meanwhile is refused by the type check after it).
+// Anything else is ErrNotRegular.
+func OpenRegular(name string) (*os.File, os.FileInfo, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Base(name), ErrNotRegular)
+	}
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err = f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Base(name), ErrNotRegular)
+	}
+	return f, fi, nil
+}
+
+// IsNotFound reports the errors that mean "no such file to serve": absent,
+// outside the root, not a directory, a name too long, not a regular file.
+func IsNotFound(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, errOutside) || errors.Is(err, syscall.ENOTDIR) ||
+		errors.Is(err, syscall.ENAMETOOLONG) || errors.Is(err, ErrNotRegular)
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -169,6 +239,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	upath := r.URL.Path
 	if !strings.HasPrefix(upath, "/") {
 		upath = "/" + upath
+	}
+	if !CheckPath(w, r, upath) {
+		return
 	}
 	if strings.IndexByte(upath, 0) >= 0 || strings.Contains(upath, "\\") {
 		http.Error(w, "bad path", http.StatusBadRequest)
@@ -190,17 +263,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, upath, err)
 		return
 	}
-	f, err := os.Open(name)
+	f, fi, err := OpenRegular(name)
 	if err != nil {
 		h.fail(w, r, upath, err)
 		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		h.fail(w, r, upath, err)
-		return
-	}
 	if fi.IsDir() {
 		h.serveDir(w, r, upath, f)
 		return
@@ -242,7 +310,7 @@ func (h *Handler) resolve(upath string) (string, error) {
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, upath string, err error) {
 	switch {
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errOutside), isNotDir(err):
+	case IsNotFound(err):
 		http.NotFound(w, r)
 	case errors.Is(err, fs.ErrPermission):
 		log.FromContext(r.Context()).Warn("permission denied", "path", upath, "err", err)
@@ -253,8 +321,23 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, upath string, err
 	}
 }
 
-// isNotDir reports ENOTDIR ("a.deb/x"), which is a plain 404.
-func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
+// RedirectToDir answers 301 to the directory name/ next to the request's
+// path, with a relative Location ("./name/"): it stays on the origin
+// whatever name holds (a name like "https:evil.example" is a path segment
+// after "./", never a scheme) and whatever prefix the handler is mounted
+// under. name must be a single path segment.
+func RedirectToDir(w http.ResponseWriter, r *http.Request, name string) {
+	target := "./" + url.PathEscape(name) + "/"
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", target)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusMovedPermanently)
+	if r.Method == http.MethodGet {
+		fmt.Fprintf(w, "<a href=\"%s\">Moved Permanently</a>.\n", template.HTMLEscapeString(target))
+	}
+}
 
 type dirEntry struct {
 	Name    string
@@ -288,11 +371,7 @@ func (h *Handler) serveDir(w http.ResponseWriter, r *http.Request, upath string,
 		return
 	}
 	if !strings.HasSuffix(upath, "/") {
-		target := path.Base(upath) + "/"
-		if r.URL.RawQuery != "" {
-			target += "?" + r.URL.RawQuery
-		}
-		http.Redirect(w, r, target, http.StatusMovedPermanently)
+		RedirectToDir(w, r, path.Base(upath))
 		return
 	}
 	infos, err := f.Readdir(-1)

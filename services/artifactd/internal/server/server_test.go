@@ -194,8 +194,8 @@ func TestDirectoryListing(t *testing.T) {
 			absent:  []string{".hidden", "escape", "../"},
 			header:  map[string]string{"Content-Type": "text/html; charset=utf-8", "ETag": ""}}},
 		{request{path: "/sub/"}, want{status: 200, contain: []string{`<a href="../">../</a>`, `<a href="b.txt">b.txt</a>`, `<a href="up-root/">up-root/</a>`, ">16<"}, absent: []string{".git"}}},
-		{request{path: "/sub"}, want{status: 301, header: map[string]string{"Location": "/sub/"}}},
-		{request{path: "/sub?x=1"}, want{status: 301, header: map[string]string{"Location": "/sub/?x=1"}}},
+		{request{path: "/sub"}, want{status: 301, header: map[string]string{"Location": "./sub/"}}},
+		{request{path: "/sub?x=1"}, want{status: 301, header: map[string]string{"Location": "./sub/?x=1"}}},
 		{request{method: "HEAD", path: "/sub/"}, want{status: 200, body: ""}},
 		{request{path: "/escape-dir/"}, want{status: 404}},
 	}

@@ -2,11 +2,25 @@
 //
 //	/apt/...                      aptly's published tree (ROOT/aptly/public):
 //	                              dists/, pool/ and the archive key
-//	/builds/                      the builds, newest first (JSON)
+//	/builds/                      the builds, newest first (JSON), a page at a time:
+//	                              ?limit=N (default 100, at most 1000) and
+//	                              ?after=<id>; a Link: <...>; rel="next" header
+//	                              names the next page
 //	/builds/<id>/                 the build's manifest (JSON, schema stride.manifest/v1)
 //	/builds/<id>/<artifact name>  an artifact, e.g. debs/x_0.4.0+gabc_amd64.deb
 //	/docs/<id>/...                the build's rendered docs (/docs/<id>/ is its index)
 //	/docs/latest/...              the docs of the newest build
+//
+// The list of builds is cached until the store changes: the builds
+// directory's modification time is the cheap signal (publish and gc add
+// and remove manifests there), and a listing is only cached when that time
+// is more than two seconds old, so two changes within one timestamp tick
+// are never mistaken for one.
+//
+// Redirects ("/builds/<id>" → "./<id>/") are relative and only for valid
+// build ids, so they never leave the origin; over-long paths are 414 or
+// 404 without an error log; blobs and manifests are served only when they
+// are regular files (a FIFO is a 404, never a hung request).
 //
 // Artifacts are served from their blobs with the content type of their
 // name, a strong ETag that is their sha256 (the digest in the manifest),
@@ -32,10 +46,11 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -128,6 +143,7 @@ type Handler struct {
 	mu        sync.Mutex
 	manifests map[string]cachedManifest
 	verified  map[blobKey]bool
+	list      *cachedList
 	group     singleflight.Group
 
 	requests *prometheus.CounterVec
@@ -140,6 +156,14 @@ type cachedManifest struct {
 	raw   []byte
 	size  int64
 	mtime time.Time
+}
+
+// cachedList is the sorted list of builds as of one modification time of
+// the builds directory.
+type cachedList struct {
+	mtime  int64
+	builds []BuildSummary
+	index  map[string]int // build id → position
 }
 
 type blobKey struct {
@@ -235,6 +259,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	upath := r.URL.Path
 	area := strings.SplitN(strings.TrimPrefix(upath, "/"), "/", 2)[0]
+	if !server.CheckPath(sw, r, upath) {
+		h.requests.WithLabelValues(labelArea(area), sw.result()).Inc()
+		return
+	}
 	var corrupt bool
 	switch area {
 	case "apt":
@@ -296,8 +324,12 @@ func (h *Handler) serveStore(w http.ResponseWriter, r *http.Request, area, rest 
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		id, name = rest[:i], rest[i+1:]
 	} else {
-		// "/builds/<id>" → "/builds/<id>/"
-		http.Redirect(w, r, path.Base(r.URL.Path)+"/", http.StatusMovedPermanently)
+		// "/builds/<id>" → "./<id>/", only for what can be a build.
+		if !validID(id) && !(area == "docs" && id == "latest") {
+			http.NotFound(w, r)
+			return false
+		}
+		server.RedirectToDir(w, r, id)
 		return false
 	}
 	if area == "docs" && id == "latest" {
@@ -363,17 +395,16 @@ func (h *Handler) blobPath(digest string) string {
 }
 
 func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, a *Artifact) (corrupt bool) {
-	f, err := os.Open(h.blobPath(a.Digest))
+	f, fi, err := server.OpenRegular(h.blobPath(a.Digest))
+	if err == nil && fi.IsDir() {
+		f.Close()
+		err = fmt.Errorf("blob %s: %w", a.Digest, server.ErrNotRegular)
+	}
 	if err != nil {
 		h.fail(w, r, "blob "+a.Digest, err)
 		return false
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		h.fail(w, r, "blob "+a.Digest, err)
-		return false
-	}
 	if err := h.verify(a.Digest, f, fi); err != nil {
 		h.corrupt.Inc()
 		log.FromContext(r.Context()).Error("refusing to serve a corrupt blob", "artifact", a.Name, "digest", a.Digest, "err", err)
@@ -425,15 +456,30 @@ func (h *Handler) manifest(id string) (*Manifest, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: %w", p, server.ErrNotRegular)
+	}
 	h.mu.Lock()
 	c, ok := h.manifests[id]
 	h.mu.Unlock()
 	if ok && c.size == fi.Size() && c.mtime.Equal(fi.ModTime()) {
 		return c.m, c.raw, nil
 	}
-	raw, err := os.ReadFile(p)
+	f, fi, err := server.OpenRegular(p)
+	if err == nil && fi.IsDir() {
+		f.Close()
+		err = fmt.Errorf("%s: %w", p, server.ErrNotRegular)
+	}
 	if err != nil {
 		return nil, nil, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, maxManifest+1))
+	f.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(raw) > maxManifest {
+		return nil, nil, fmt.Errorf("%s: larger than %d bytes", p, maxManifest)
 	}
 	m, err := ParseManifest(raw)
 	if err != nil {
@@ -448,6 +494,10 @@ func (h *Handler) manifest(id string) (*Manifest, []byte, error) {
 	return m, raw, nil
 }
 
+// maxManifest bounds what is read of a manifest (a real one is a few KB
+// per hundred artifacts).
+const maxManifest = 64 << 20
+
 // BuildSummary is one entry of /builds/.
 type BuildSummary struct {
 	Build    string    `json:"build"`
@@ -458,12 +508,47 @@ type BuildSummary struct {
 	Packages []Package `json:"packages"`
 }
 
-func (h *Handler) builds() ([]BuildSummary, error) {
-	ents, err := os.ReadDir(filepath.Join(h.root, "builds"))
+// builds returns the builds, newest first, from the cache when the builds
+// directory has not changed since it was listed.
+func (h *Handler) builds() (*cachedList, error) {
+	dir := filepath.Join(h.root, "builds")
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &cachedList{builds: []BuildSummary{}, index: map[string]int{}}, nil
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return []BuildSummary{}, nil
+		return nil, err
+	}
+	mtime := fi.ModTime().UnixNano()
+	h.mu.Lock()
+	c := h.list
+	h.mu.Unlock()
+	if c != nil && c.mtime == mtime {
+		return c, nil
+	}
+	v, err, _ := h.group.Do(fmt.Sprintf("builds/%d", mtime), func() (interface{}, error) {
+		c, err := h.readBuilds(dir, mtime)
+		if err != nil {
+			return nil, err
 		}
+		// A change within the same timestamp tick as the listing would not
+		// change the time: only a listing older than that is cached.
+		if time.Since(fi.ModTime()) > 2*time.Second {
+			h.mu.Lock()
+			h.list = c
+			h.mu.Unlock()
+		}
+		return c, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*cachedList), nil
+}
+
+func (h *Handler) readBuilds(dir string, mtime int64) (*cachedList, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
 		return nil, err
 	}
 	out := []BuildSummary{}
@@ -482,37 +567,79 @@ func (h *Handler) builds() ([]BuildSummary, error) {
 		if out[i].Number != out[j].Number {
 			return out[i].Number > out[j].Number
 		}
-		return out[i].Time.After(out[j].Time)
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.After(out[j].Time)
+		}
+		return out[i].Build < out[j].Build
 	})
-	return out, nil
+	c := &cachedList{mtime: mtime, builds: out, index: make(map[string]int, len(out))}
+	for i, b := range out {
+		c.index[b.Build] = i
+	}
+	return c, nil
 }
 
 func (h *Handler) latest() (string, error) {
-	bs, err := h.builds()
-	if err != nil || len(bs) == 0 {
+	c, err := h.builds()
+	if err != nil || len(c.builds) == 0 {
 		return "", err
 	}
-	return bs[0].Build, nil
+	return c.builds[0].Build, nil
 }
 
+// Page sizes of /builds/.
+const (
+	DefaultPage = 100
+	MaxPage     = 1000
+)
+
 func (h *Handler) serveList(w http.ResponseWriter, r *http.Request) {
-	bs, err := h.builds()
+	q := r.URL.Query()
+	limit := DefaultPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxPage {
+			http.Error(w, fmt.Sprintf("limit: want 1 to %d", MaxPage), http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
+	c, err := h.builds()
 	if err != nil {
 		h.fail(w, r, "builds", err)
 		return
 	}
-	b, err := json.MarshalIndent(bs, "", "  ")
+	start := 0
+	if after := q.Get("after"); after != "" {
+		i, ok := c.index[after]
+		if !ok {
+			http.Error(w, "after: no such build", http.StatusNotFound)
+			return
+		}
+		start = i + 1
+	}
+	end := start + limit
+	if end > len(c.builds) {
+		end = len(c.builds)
+	}
+	page := c.builds[start:end]
+	b, err := json.MarshalIndent(page, "", "  ")
 	if err != nil {
 		h.fail(w, r, "builds", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Total-Count", strconv.Itoa(len(c.builds)))
+	if end < len(c.builds) {
+		next := url.Values{"after": {page[len(page)-1].Build}, "limit": {strconv.Itoa(limit)}}
+		w.Header().Set("Link", "<./?"+next.Encode()+">; rel=\"next\"")
+	}
 	w.Write(append(b, '\n'))
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
-	if errors.Is(err, fs.ErrNotExist) {
+	if server.IsNotFound(err) {
 		http.NotFound(w, r)
 		return
 	}
