@@ -86,6 +86,7 @@ const (
 	CodeUnused         = "unused"          // a per-file glob that matches no file, an ignored line
 	CodeEmptyTeam      = "empty-team"      // a team without members
 	CodeIgnored        = "ignored"         // a file or line stride does not read
+	CodeUnreadable     = "unreadable"      // an OWNERS file or directory that cannot be read
 )
 
 // Diagnostic is one problem found in an OWNERS or OWNERS_ALIASES file.

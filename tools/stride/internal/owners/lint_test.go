@@ -3,6 +3,7 @@ package owners
 import (
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -129,5 +130,54 @@ func TestTeams(t *testing.T) {
 	}
 	if _, err := tree.DirsOwnedBy("nobody"); err == nil || !strings.Contains(err.Error(), "@libs-team") {
 		t.Errorf("unknown-team error should list the teams: %v", err)
+	}
+}
+
+// unreadableFS refuses to read the files named in deny, as a file without
+// read permission does.
+type unreadableFS struct {
+	fs.FS
+	deny map[string]bool
+}
+
+func (u unreadableFS) Open(name string) (fs.File, error) {
+	if u.deny[name] {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return u.FS.Open(name)
+}
+
+// TestLintUnreadableFiles is issue 17's item 9: an unreadable OWNERS file
+// stopped lint (exit 3) instead of being one of the problems it reports.
+func TestLintUnreadableFiles(t *testing.T) {
+	fsys := unreadableFS{mapFS(map[string]string{
+		"OWNERS":         "root@x.example\n",
+		"OWNERS_ALIASES": "@t:\n  a@x.example\n",
+		"a/OWNERS":       "a@x.example\n",
+		"b/OWNERS":       "not an entry\n",
+		"b/x.go":         "",
+	}), map[string]bool{"a/OWNERS": true, "OWNERS_ALIASES": true}}
+	tree, err := Load(fsys)
+	if tree == nil {
+		t.Fatalf("Load = %v", err)
+	}
+	got := codes(Lint(tree))
+	for _, want := range []string{"a/OWNERS error unreadable", "OWNERS_ALIASES error unreadable", "b/OWNERS:1:5 error syntax"} {
+		found := false
+		for _, g := range got {
+			found = found || g == want
+		}
+		if !found {
+			t.Errorf("Lint lacks %q: %v", want, got)
+		}
+	}
+}
+
+// TestLintLongEmail is issue 17's item 11: lint accepted a 1 MB address.
+func TestLintLongEmail(t *testing.T) {
+	long := strings.Repeat("a", 1<<20) + "@x.example"
+	f, ds := Parse("OWNERS", []byte(long+"\nok@x.example\n"+strings.Repeat("b", 250)+"@x.example\n"))
+	if len(ds) != 2 || !strings.Contains(ds[0].Msg, "longer than 254 characters") || len(ds[0].Msg) > 200 || len(f.Entries) != 1 {
+		t.Fatalf("Parse of long addresses: entries %v, diagnostics %.300v", f.Entries, ds)
 	}
 }

@@ -437,7 +437,7 @@ func (p *parser) entry(ln int, text string, col int, wholeLine bool) (Entry, boo
 	}
 	if strings.Contains(body, "@") {
 		if at, msg := checkEmail(body); msg != "" {
-			p.errorf(ln, bcol+at, "invalid email %q: %s", body, msg)
+			p.errorf(ln, bcol+at, "invalid email %q: %s", clip(body), msg)
 			return e, false
 		}
 		e.Kind, e.Value = KindEmail, strings.ToLower(body)
@@ -502,10 +502,25 @@ func checkTeamName(name string) (int, string) {
 	return 0, ""
 }
 
+// clip shortens what a message quotes of a long entry.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:60] + fmt.Sprintf("...(%d bytes)", len(s))
+	}
+	return s
+}
+
+// maxEmail is the longest address SMTP carries (RFC 5321: a 256-octet
+// path, with its angle brackets).
+const maxEmail = 254
+
 // checkEmail returns the offset and a message for an invalid address. It
 // accepts the common form local@domain.tld, which catches typos without
 // rejecting real addresses.
 func checkEmail(s string) (int, string) {
+	if len(s) > maxEmail {
+		return maxEmail, fmt.Sprintf("longer than %d characters", maxEmail)
+	}
 	at := strings.IndexByte(s, '@')
 	if at == 0 {
 		return 0, "missing the name before '@'"

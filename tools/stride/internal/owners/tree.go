@@ -166,6 +166,11 @@ func (b *builder) walk(opts LoadOptions) error {
 	}
 	err := fs.WalkDir(b.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if p != "." && errors.Is(err, fs.ErrPermission) {
+				// Reported with every other problem; its files are unknown.
+				b.diag(errorf(Pos{File: p}, CodeUnreadable, "cannot read directory %s: %v", p, err))
+				return fs.SkipDir
+			}
 			return fmt.Errorf("load OWNERS: %w", err)
 		}
 		name := d.Name()
@@ -227,7 +232,8 @@ func (b *builder) loadAliases() error {
 	}
 	data, err := fs.ReadFile(b.fsys, AliasesFile)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", AliasesFile, err)
+		b.diag(errorf(Pos{File: AliasesFile}, CodeUnreadable, "cannot read %s: %v", AliasesFile, err))
+		return nil
 	}
 	a, diags := ParseAliases(AliasesFile, data)
 	b.t.diags = append(b.t.diags, diags...)
@@ -369,7 +375,11 @@ func (b *builder) parseFile(p string) (*File, error) {
 func (b *builder) loadOwners(p string) error {
 	f, err := b.parseFile(p)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", p, err)
+		// One unreadable file (permissions, a dangling link) is one
+		// problem among the others lint reports, not the end of the run;
+		// a check that depends on it fails on the error.
+		b.diag(errorf(Pos{File: p}, CodeUnreadable, "cannot read %s: %v", p, err))
+		return nil
 	}
 	dr := &dirRules{dir: path.Dir(p), path: p, file: f}
 	inc := map[string]bool{}
