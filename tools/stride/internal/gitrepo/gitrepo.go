@@ -17,6 +17,7 @@ package gitrepo
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -149,6 +150,10 @@ func (r *Repo) ResolveRevision(rev string) (plumbing.Hash, error) {
 	}
 	if err == nil {
 		err = plumbing.ErrReferenceNotFound
+	}
+	if errors.Is(err, io.EOF) {
+		// go-git walked off the root commit ("HEAD~50" on a short history).
+		return plumbing.ZeroHash, fmt.Errorf("%w %q: the history has fewer commits than that", ErrUnknownRevision, rev)
 	}
 	return plumbing.ZeroHash, fmt.Errorf("%w %q: %v", ErrUnknownRevision, rev, err)
 }

@@ -83,6 +83,13 @@ func TestResolveRevision(t *testing.T) {
 		if rev != "" && !strings.Contains(err.Error(), rev) {
 			t.Errorf("error %q does not name the revision %q", err, rev)
 		}
+		// Issue 17: "HEAD~5" on a two-commit history said "...: EOF".
+		if strings.Contains(err.Error(), "EOF") {
+			t.Errorf("error %q says EOF instead of what is wrong", err)
+		}
+	}
+	if _, err := r.ResolveRevision("HEAD~5"); err == nil || !strings.HasSuffix(err.Error(), `"HEAD~5": the history has fewer commits than that`) {
+		t.Errorf("ResolveRevision(HEAD~5) = %v", err)
 	}
 }
 
