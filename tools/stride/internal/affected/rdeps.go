@@ -15,7 +15,7 @@ import (
 //
 // With a cache, the first run of a chain queries head's whole graph, so
 // that its map is the next push's base and later runs need little or no
-// Bazel (see affected.go). With no cache directory there is no next run
+// Bazel (see plan.go). With no cache directory there is no next run
 // to prepare for, and, when no .bzl, WORKSPACE or settings file changed
 // (but for test-only .bazelrc flags, which affect every test: the query
 // lists them all then), the two sides' query results differ at most in
@@ -161,47 +161,41 @@ func planRdeps(cs *changeSet, baseFS, headFS *fileSet) (plan rdepsPlan, ok bool)
 	return plan, true
 }
 
-// computeRdeps runs the rdeps path. It returns nil (and no error) when the
-// path gives up; the caller then computes in full.
-func (r *run) computeRdeps(ctx context.Context, res *Result, changes *changeSet) (*comparison, error) {
-	plan, ok := planRdeps(changes, r.baseFS, r.headFS)
-	if !ok || !r.headInWorkTree() {
+// rdepsPath runs the rdeps path of the plan. It returns nil (and no
+// error) when the path declines; the computation then follows the rest
+// of the plan.
+func (c *computation) rdepsPath(ctx context.Context, plan rdepsPlan) (*comparison, error) {
+	if !c.wt.holdsHead() {
 		return nil, nil
 	}
-	if packagesQuery(plan.dirty, r.baseFS) != "" {
-		// A dirty package exists at base: base's version of it would need
-		// a query in a scratch copy, which needs a cache directory.
-		return nil, nil
-	}
-	r.logf("no cache directory and no .bzl, WORKSPACE or settings file changed: querying the reverse dependencies of the changes in %s", r.root)
-	qr, err := r.bazelAt(r.root).QueryProto(ctx, plan.head)
+	c.logf("no cache directory and no .bzl, WORKSPACE or settings file changed: querying the reverse dependencies of the changes in %s", c.root)
+	qr, err := c.bazelAt(c.root).QueryProto(ctx, plan.head)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		r.logf("the reverse-dependency query failed; computing in full: %v", firstLine(errText(err)))
+		c.logf("the reverse-dependency query failed; computing in full: %v", firstLine(errText(err)))
 		return nil, nil
 	}
-	head, untracked, err := buildSnapshot(qr, r.headFS, r.headHash.String(), r.root, r.root, r.extFor(r.root))
+	head, untracked, err := buildSnapshot(qr, c.head.files, c.head.commit, c.root, c.root, c.extFor(c.root))
 	if err != nil {
 		return nil, err
 	}
 	if len(untracked) > 0 {
-		r.logf("the work tree has files head lacks (%s); computing in full", untracked[0])
+		c.logf("the work tree has files head lacks (%s); computing in full", untracked[0])
 		return nil, nil
 	}
-	if !repoCheck(changes, head) {
-		r.logf("a repository definition reads a changed file; computing in full")
+	if !repoCheck(c.changes, head) {
+		c.logf("a repository definition reads a changed file; computing in full")
 		return nil, nil
 	}
-	base := basePartial(head, plan.dirty, r.baseFS, r.baseHash.String())
-	c := compareChanges(base, head, r.baseFS, r.headFS, changes, nil)
-	if len(c.global) > 0 {
-		r.logf("the change affects every target (%s); computing in full", c.global[0].Text)
+	base := basePartial(head, plan.dirty, c.base.files, c.base.commit)
+	cmp := compareChanges(base, head, c.base.files, c.head.files, c.changes, nil)
+	if len(cmp.global) > 0 {
+		c.logf("the change affects every target (%s); computing in full", cmp.global[0].Text)
 		return nil, nil
 	}
-	res.Head.Source, res.Base.Source = "query-rdeps", "derived-rdeps"
-	return c, nil
+	return cmp, nil
 }
 
 // basePartial is base's side of the rdeps path: head's partial map without
