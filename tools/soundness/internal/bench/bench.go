@@ -431,28 +431,35 @@ func Run(ctx context.Context, o Options) ([]ModeResult, error) {
 			}
 			r.logf("bench %s %s change %d (%s): stride without cache dir %.2fs (%.2fx)", o.Label, mode, c.ID, c.Kind, s.StrideNoCache, div(s.StrideNoCache, s.Query))
 		}
-		res.StrideCached = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideCached })
-		res.StrideUncached = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideUncached })
-		res.StrideNoCache = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideNoCache })
-		for _, s := range res.Samples {
-			if s.Err == "" && s.StrideNoCache > 0 {
-				res.NoCacheN++
-			}
-		}
-		if td != "" {
-			res.TDCached = medianRatio(res.Samples, func(s Sample) float64 { return s.TDCached })
-			res.TDUncached = medianRatio(res.Samples, func(s Sample) float64 { return s.TDUncached })
-		}
-		var qs []float64
-		for _, s := range res.Samples {
-			if s.Err == "" {
-				qs = append(qs, s.Query)
-			}
-		}
-		res.MedianQuery = median(qs)
+		res.summarize(td != "")
 		results = append(results, res)
 	}
 	return results, nil
+}
+
+// summarize computes the median ratios (target-determinator's with td),
+// the count of no-cache samples and the median query time.
+func (res *ModeResult) summarize(td bool) {
+	res.StrideCached = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideCached })
+	res.StrideUncached = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideUncached })
+	res.StrideNoCache = medianRatio(res.Samples, func(s Sample) float64 { return s.StrideNoCache })
+	res.NoCacheN = 0
+	for _, s := range res.Samples {
+		if s.Err == "" && s.StrideNoCache > 0 {
+			res.NoCacheN++
+		}
+	}
+	if td {
+		res.TDCached = medianRatio(res.Samples, func(s Sample) float64 { return s.TDCached })
+		res.TDUncached = medianRatio(res.Samples, func(s Sample) float64 { return s.TDUncached })
+	}
+	var qs []float64
+	for _, s := range res.Samples {
+		if s.Err == "" {
+			qs = append(qs, s.Query)
+		}
+	}
+	res.MedianQuery = median(qs)
 }
 
 func contains(list []string, s string) bool {
@@ -498,13 +505,6 @@ func setDiff(a, b []string) (onlyA, onlyB int) {
 	return
 }
 
-func div(a, b float64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return a / b
-}
-
 func medianRatio(samples []Sample, f func(Sample) float64) float64 {
 	var rs []float64
 	for _, s := range samples {
@@ -513,18 +513,6 @@ func medianRatio(samples []Sample, f func(Sample) float64) float64 {
 		}
 	}
 	return median(rs)
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	sort.Float64s(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // WriteMarkdown prints the results as one table, with the goals.
@@ -580,14 +568,4 @@ func ratioCell(r float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fx", r)
-}
-
-func verdict(ratio, goal float64) string {
-	if ratio == 0 {
-		return "(no data)"
-	}
-	if ratio <= goal {
-		return "ok"
-	}
-	return "MISSED"
 }
