@@ -24,14 +24,21 @@ With -td, target-determinator is timed the same way. Prints a Markdown table
 Flags:
 `
 
-// Main runs the benchmark with args and returns the exit code.
-func Main(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("affectedbench", flag.ContinueOnError)
+// newFlagSet is a command's flag set: errors and usage (the text, then
+// the flags) to stderr.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
+	return fs
+}
+
+// Main runs the benchmark with args and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("affectedbench", usage, stderr)
 	var o Options
 	fs.StringVar(&o.Repo, "repo", "", "synthetic workspace")
 	fs.StringVar(&o.Manifest, "manifest", "", "corpus manifest (default REPO/.git/synth/corpus.json)")

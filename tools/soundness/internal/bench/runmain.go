@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,12 +25,7 @@ Flags:
 
 // RunMain runs the run benchmark with args and returns the exit code.
 func RunMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("runbench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, runUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("runbench", runUsage, stderr)
 	var o RunOptions
 	fs.StringVar(&o.Repo, "repo", "", "synthetic workspace")
 	fs.StringVar(&o.Stride, "stride", "", "stride binary")

@@ -288,37 +288,33 @@ func (c *computation) patch(ctx context.Context, p *plan, inScratch bool, s, oth
 // holds head's files (or for --uncommitted), using the query started
 // before the trees were read when there is one and it can serve.
 func (c *computation) queryWorkTree(ctx context.Context, p *plan) (outcome, error) {
-	h := c.head
-	if e := c.early; e != nil {
-		c.early = nil
-		<-e.done
-		if e.res.err == nil && !p.stacks && c.wt.holdsHead() {
-			qr, snap, untracked, err := e.res.stream.finish()
-			c.logf("head's query returned %d targets", len(qr.Target))
-			if err != nil {
-				return outcome{}, err
-			}
-			if len(untracked) > 0 {
-				c.logf("the work tree has files head lacks (%s); querying a copy of head", untracked[0])
-				return outcome{}, errDeclined
-			}
-			return outcome{snap: snap, qr: qr, root: c.root}, nil
-		}
-	}
 	if !c.opts.Uncommitted && !c.wt.holdsHead() {
 		return outcome{}, errDeclined
 	}
-	c.logf("querying head in %s", c.root)
-	qr, err := c.bazelAt(c.root).QueryProto(ctx, QueryExpr, stackFlags(p)...)
-	if err != nil {
-		return outcome{}, inputErr(fmt.Errorf("query head: %w", err))
+	var qr *buildpb.QueryResult
+	var snap *Snapshot
+	var untracked []string
+	var err error
+	if e := c.early; e != nil && !p.stacks {
+		c.early = nil
+		<-e.done
+		if e.res.err == nil {
+			qr, snap, untracked, err = e.res.stream.finish()
+		}
+	}
+	if qr == nil {
+		c.logf("querying head in %s", c.root)
+		qr, err = c.bazelAt(c.root).QueryProto(ctx, QueryExpr, stackFlags(p)...)
+		if err != nil {
+			return outcome{}, inputErr(fmt.Errorf("query head: %w", err))
+		}
+		checkDisk := c.root
+		if c.opts.Uncommitted {
+			checkDisk = ""
+		}
+		snap, untracked, err = buildSnapshot(qr, c.head.files, c.head.commit, c.root, checkDisk, c.extFor(c.root))
 	}
 	c.logf("head's query returned %d targets", len(qr.Target))
-	checkDisk := c.root
-	if c.opts.Uncommitted {
-		checkDisk = ""
-	}
-	snap, untracked, err := buildSnapshot(qr, h.files, h.commit, c.root, checkDisk, c.extFor(c.root))
 	if err != nil {
 		return outcome{}, err
 	}

@@ -195,37 +195,18 @@ func makePlan(st planState, cs *changeSet, baseFS, headFS *fileSet) plan {
 		p.head, p.base = []source{srcCached}, []source{srcCached}
 	case st.baseCached:
 		p.base = []source{srcCached}
-		switch {
-		case !incremental:
-			p.head = query
-		case packagesQuery(p.dirty, headFS) == "":
-			p.head = append([]source{srcDerived}, query...)
-		default:
-			p.head = append(append([]source{}, patch...), query...)
-		}
+		p.head = fromOther(incremental, p.dirty, headFS, patch, query)
 	case headCached:
 		p.head = []source{srcCached}
-		switch {
-		case !incremental:
-			p.base = []source{srcQueryScratch}
-		case packagesQuery(p.dirty, baseFS) == "":
-			p.base = []source{srcDerived, srcQueryScratch}
-		default:
-			p.base = []source{srcPatchedScratch, srcQueryScratch}
-		}
+		p.base = fromOther(incremental, p.dirty, baseFS, []source{srcPatchedScratch}, []source{srcQueryScratch})
 	default:
 		p.head = query
 		p.contentOnly = fast && contentOnly(cs, baseFS, headFS)
-		switch {
-		case p.contentOnly:
+		if p.contentOnly {
 			p.dirty = nil
 			p.base = []source{srcDerived, srcQueryScratch}
-		case !incremental:
-			p.base = []source{srcQueryScratch}
-		case packagesQuery(p.dirty, baseFS) == "":
-			p.base = []source{srcDerived, srcQueryScratch}
-		default:
-			p.base = []source{srcPatchedScratch, srcQueryScratch}
+		} else {
+			p.base = fromOther(incremental, p.dirty, baseFS, []source{srcPatchedScratch}, []source{srcQueryScratch})
 		}
 	}
 	if !st.cacheDir {
@@ -300,4 +281,18 @@ func contentOnly(cs *changeSet, baseFS, headFS *fileSet) bool {
 func regular(f *fileSet, p string) bool {
 	e, ok := f.entries[p]
 	return ok && (e.Mode == filemode.Regular || e.Mode == filemode.Executable)
+}
+
+// fromOther is a side's sources when the other side's snapshot comes
+// first: derived from it when none of the dirty packages exists at the
+// side (files), patched when some do, then the full query; only the full
+// query when the change is not incremental.
+func fromOther(incremental bool, dirty []string, files *fileSet, patch, query []source) []source {
+	switch {
+	case !incremental:
+		return query
+	case packagesQuery(dirty, files) == "":
+		return append([]source{srcDerived}, query...)
+	}
+	return append(append([]source{}, patch...), query...)
 }
