@@ -394,10 +394,11 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 		}
 	}
 	if startHeadEarly(st) {
-		c.early = &earlyQuery{done: make(chan struct{})}
+		e := &earlyQuery{done: make(chan struct{})}
+		c.early = e
 		g.Go(func() error {
-			c.early.res = c.streamHead(gctx, treesRead)
-			close(c.early.done)
+			e.res = c.streamHead(gctx, treesRead)
+			close(e.done)
 			return nil
 		})
 		c.logf("querying head in %s (started before reading the trees)", c.root)
