@@ -157,10 +157,10 @@ type computation struct {
 	opts   Options
 	change *change.Change
 	repo   *gitrepo.Repo
-	root  string
-	cache *cache
-	start time.Time
-	ctx   context.Context
+	root   string
+	cache  *cache
+	start  time.Time
+	ctx    context.Context
 
 	base, head *side
 	changes    *changeSet
