@@ -1,10 +1,9 @@
 package gitrepo
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -162,11 +161,13 @@ func (r *Repo) gitCwd() string {
 	return r.workTree
 }
 
+// runGit runs git in the repository and returns its combined output.
 func (r *Repo) runGit(args ...string) (string, error) {
-	cmd := exec.Command("git", args...)
-	cmd.Dir = r.gitCwd()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	g := &Git{Dir: r.gitCwd()}
+	out, err := g.Run(context.Background(), nil, args...)
+	var ge *GitError
+	if errors.As(err, &ge) {
+		return string(out) + ge.Stderr, err
+	}
+	return string(out), err
 }
