@@ -1,10 +1,8 @@
 package publish_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,70 +16,10 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/apt/apttest"
 	"github.com/strideci/monorepo/tools/stride/internal/publish"
+	"github.com/strideci/monorepo/tools/stride/internal/publish/publishtest"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
-
-// startArtifactd builds artifactd with the go tool and serves the store on
-// 127.0.0.1; it returns the base URL.
-func startArtifactd(t *testing.T, storeRoot string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "artifactd")
-	build := exec.Command("go", "build", "-o", bin, "github.com/strideci/monorepo/services/artifactd/cmd/artifactd")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build artifactd: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-root", t.TempDir(), "-store", storeRoot, "-log-format", "json", "-log-level", "info")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var m struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m.Msg == "listening" {
-				addr <- m.Addr
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return "http://" + a
-	case <-time.After(20 * time.Second):
-		t.Fatal("artifactd did not start listening")
-	}
-	return ""
-}
-
-// aptGet runs apt-get with its state, cache and sources in dir only.
-func aptGet(t *testing.T, dir, sources string, args ...string) (string, error) {
-	t.Helper()
-	for _, d := range []string{"lists/partial", "cache/archives/partial", "etc"} {
-		os.MkdirAll(filepath.Join(dir, d), 0o755)
-	}
-	list := filepath.Join(dir, "etc", "sources.list")
-	if err := os.WriteFile(list, []byte(sources), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	full := []string{
-		"-o", "Dir::Etc::SourceList=" + list,
-		"-o", "Dir::Etc::SourceParts=/dev/null",
-		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
-		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
-		"-o", "APT::Sandbox::User=root",
-		"-o", "Acquire::Retries=0",
-	}
-	cmd := exec.Command("apt-get", append(full, args...)...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
 
 // TestAPTIntegration publishes two builds into aptly, serves the store with
 // artifactd on 127.0.0.1 and checks the result with Debian's own tools:
@@ -121,11 +59,11 @@ func TestAPTIntegration(t *testing.T) {
 		return apttest.Build(t, d, p)
 	}
 	world := mk("w", apttest.Package{Name: "world", Payload: "stable", Padding: 1 << 20})
-	docs := docsDir(t)
+	docs := publishtest.DocsDir(t)
 	var times []string
 	for i, hello := range []string{mk("h1", apttest.Package{Name: "hello", Payload: "one"}), mk("h2", apttest.Package{Name: "hello", Payload: "two"})} {
 		start := time.Now()
-		r, err := publish.Publish(ctx, publish.Options{Dir: ws, RunDir: makeRun(t, ws, sha(5+i), report.StatusGreen, 0), Debs: []string{hello, world},
+		r, err := publish.Publish(ctx, publish.Options{Dir: ws, RunDir: publishtest.MakeRun(t, ws, publishtest.Sha(5+i), report.StatusGreen, 0), Debs: []string{hello, world},
 			DocsDir: docs, Store: s, Aptly: a, Number: 20 + i})
 		if err != nil {
 			t.Fatal(err)
@@ -136,12 +74,12 @@ func TestAPTIntegration(t *testing.T) {
 		times = append(times, fmt.Sprintf("build %d: %v (steps %v)", i+1, time.Since(start).Round(time.Millisecond), r.Steps))
 	}
 	t.Logf("publish times: %s", strings.Join(times, "; "))
-	m2, err := s.Manifest(ctx, sha(6))
+	m2, err := s.Manifest(ctx, publishtest.Sha(6))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	base := startArtifactd(t, root)
+	base := publishtest.StartArtifactd(t, root)
 	// The client gets the key from the server, as a user would.
 	resp, err := http.Get(base + "/apt/" + apt.KeyFile)
 	if err != nil || resp.StatusCode != 200 {
@@ -154,12 +92,12 @@ func TestAPTIntegration(t *testing.T) {
 	os.WriteFile(keyFile, key, 0o644)
 
 	sources := fmt.Sprintf("deb [signed-by=%s] %s/apt dev main\n", keyFile, base)
-	out, err := aptGet(t, client, sources, "update")
+	out, err := publishtest.AptGet(t, client, sources, "update")
 	if err != nil || strings.Contains(out, "NO_PUBKEY") || strings.Contains(out, "not signed") || strings.Contains(out, "W: ") {
 		t.Fatalf("apt-get update: %v\n%s", err, out)
 	}
 	for _, pk := range m2.Packages {
-		out, err := aptGet(t, client, sources, "download", pk.Name+"="+pk.Version)
+		out, err := publishtest.AptGet(t, client, sources, "download", pk.Name+"="+pk.Version)
 		if err != nil {
 			t.Fatalf("apt-get download %s=%s: %v\n%s", pk.Name, pk.Version, err, out)
 		}
@@ -178,7 +116,7 @@ func TestAPTIntegration(t *testing.T) {
 	}
 	hello, _ := m2.Package("hello")
 	w, _ := m2.Package("world")
-	if hello.Version != "0.21.0+gggggggg" || w.Version != "0.20.0+gfffffff" || w.Since != sha(5) {
+	if hello.Version != "0.21.0+gggggggg" || w.Version != "0.20.0+gfffffff" || w.Since != publishtest.Sha(5) {
 		t.Errorf("versions: hello %+v, world %+v", hello, w)
 	}
 	// dpkg installs into a temporary root.
@@ -204,12 +142,12 @@ func TestAPTIntegration(t *testing.T) {
 	other := filepath.Join(client, "other.gpg")
 	os.WriteFile(other, []byte{}, 0o644)
 	badClient := t.TempDir()
-	out, err = aptGet(t, badClient, fmt.Sprintf("deb [signed-by=%s] %s/apt dev main\n", other, base), "update")
+	out, err = publishtest.AptGet(t, badClient, fmt.Sprintf("deb [signed-by=%s] %s/apt dev main\n", other, base), "update")
 	if err == nil && !strings.Contains(out, "NO_PUBKEY") && !strings.Contains(out, "not signed") && !strings.Contains(out, "couldn't be verified") {
 		t.Errorf("apt-get update with the wrong key succeeded:\n%s", out)
 	}
 	// The build's other assets through artifactd.
-	for path, want := range map[string]string{"/builds/" + sha(6) + "/": `"schema": "stride.manifest/v1"`, "/docs/latest/": "hello", "/docs/" + sha(6) + "/intro.html": `href="build.html"`} {
+	for path, want := range map[string]string{"/builds/" + publishtest.Sha(6) + "/": `"schema": "stride.manifest/v1"`, "/docs/latest/": "hello", "/docs/" + publishtest.Sha(6) + "/intro.html": `href="build.html"`} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/apt/apttest"
 	"github.com/strideci/monorepo/tools/stride/internal/publish"
+	"github.com/strideci/monorepo/tools/stride/internal/publish/publishtest"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
@@ -91,8 +92,8 @@ func TestKillDuringPublish(t *testing.T) {
 		os.MkdirAll(d, 0o755)
 		debs = append(debs, apttest.Build(t, d, apttest.Package{Name: name, Payload: name}))
 	}
-	run := makeRun(t, ws, sha(4), report.StatusGreen, 1000)
-	docs := docsDir(t)
+	run := publishtest.MakeRun(t, ws, publishtest.Sha(4), report.StatusGreen, 1000)
+	docs := publishtest.DocsDir(t)
 	var gnupg string
 	if withApt {
 		var err error
@@ -157,15 +158,15 @@ func TestKillDuringPublish(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if pub["dev"] != apt.SnapshotName(sha(4)) {
-					t.Fatalf("dev serves %q after re-publish, want %s", pub["dev"], apt.SnapshotName(sha(4)))
+				if pub["dev"] != apt.SnapshotName(publishtest.Sha(4)) {
+					t.Fatalf("dev serves %q after re-publish, want %s", pub["dev"], apt.SnapshotName(publishtest.Sha(4)))
 				}
-				pkgs, err := o.Aptly.SnapshotPackages(ctx, apt.SnapshotName(sha(4)))
+				pkgs, err := o.Aptly.SnapshotPackages(ctx, apt.SnapshotName(publishtest.Sha(4)))
 				if err != nil || len(pkgs) != 2 {
 					t.Fatalf("snapshot packages = %v, %v", pkgs, err)
 				}
 			}
-			gc, err := store.GC(ctx, s, store.GCOptions{Keep: map[string]string{sha(4): "dev"}})
+			gc, err := store.GC(ctx, s, store.GCOptions{Keep: map[string]string{publishtest.Sha(4): "dev"}})
 			if err != nil {
 				t.Fatal(err)
 			}

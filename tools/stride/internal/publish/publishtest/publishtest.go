@@ -1,0 +1,147 @@
+// Package publishtest holds the helpers of the tests that publish builds
+// (internal/publish, internal/promote): a finished run's directory, a
+// docs directory, artifactd serving a store on 127.0.0.1, and apt-get
+// confined to a directory.
+package publishtest
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strideci/monorepo/tools/stride/internal/report"
+)
+
+// Sha is a fake commit id made of one repeated letter ('a'+n).
+func Sha(n int) string { return strings.Repeat(string(rune('a'+n)), 40) }
+
+// Run describes a finished run for WriteRun.
+type Run struct {
+	Head, Base string
+	Status     report.Status
+	// NsPerOp, when > 0, adds five samples of a benchmark around it (and
+	// perf.json).
+	NsPerOp float64
+}
+
+// MakeRun writes a finished run of head (base Sha(0)) under
+// dir/out/runs/<head>/ and returns that directory.
+func MakeRun(t testing.TB, dir string, head string, status report.Status, ns float64) string {
+	t.Helper()
+	return WriteRun(t, dir, Run{Head: head, Base: Sha(0), Status: status, NsPerOp: ns})
+}
+
+// WriteRun writes a finished run's directory the way `stride run` does:
+// report.json (a passed and a flaky test), junit.xml, and perf.json when
+// the run has benchmarks.
+func WriteRun(t testing.TB, dir string, run Run) string {
+	t.Helper()
+	head, status, ns := run.Head, run.Status, run.NsPerOp
+	runDir := filepath.Join(dir, "out", "runs", head)
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := report.New(dir, time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	r.Status, r.ExitCode = status, status.ExitCode()
+	r.Head = report.Rev{Rev: "HEAD", SHA: head}
+	r.Base = report.Rev{SHA: run.Base}
+	r.Branch = "main"
+	r.Summary = "test run"
+	r.Tests.Results = []report.TestResult{
+		{Label: "//services/hello:hello_test", Status: "PASSED"},
+		{Label: "//services/hello:flaky_test", Status: "FLAKY", Flaky: true, Log: filepath.Join(runDir, "flaky.log")},
+	}
+	os.WriteFile(filepath.Join(runDir, "flaky.log"), []byte("--- FAIL: TestX (first attempt)\n"), 0o644)
+	if ns > 0 {
+		for i := 0; i < 5; i++ {
+			r.Benchmarks = append(r.Benchmarks, report.Benchmark{Target: "//services/hello/perf:perf_test", Name: "Hello", Iterations: 1000, NsPerOp: ns + float64(i)})
+		}
+		doc := map[string]interface{}{"schema": "stride.perf/v1", "head": head, "benchmarks": r.Benchmarks}
+		b, _ := json.Marshal(doc)
+		os.WriteFile(filepath.Join(runDir, report.PerfFile), b, 0o644)
+		r.Files.Perf = report.PerfFile
+	}
+	os.WriteFile(filepath.Join(runDir, report.JUnitFile), []byte("<testsuites></testsuites>\n"), 0o644)
+	r.Files.JUnit = report.JUnitFile
+	r.Tally()
+	r.Status = status
+	if err := r.WriteJSON(runDir); err != nil {
+		t.Fatal(err)
+	}
+	return runDir
+}
+
+// DocsDir writes a small Markdown docs directory.
+func DocsDir(t testing.TB) string {
+	d := filepath.Join(t.TempDir(), "docs")
+	os.MkdirAll(d, 0o755)
+	os.WriteFile(filepath.Join(d, "intro.md"), []byte("# Intro\n\nSee [build](build.md).\n"), 0o644)
+	os.WriteFile(filepath.Join(d, "build.md"), []byte("# Build\n"), 0o644)
+	return d
+}
+
+// StartArtifactd builds artifactd with the go tool and serves the store on
+// 127.0.0.1; it returns the base URL.
+func StartArtifactd(t *testing.T, storeRoot string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "artifactd")
+	build := exec.Command("go", "build", "-o", bin, "github.com/strideci/monorepo/services/artifactd/cmd/artifactd")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build artifactd: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-root", t.TempDir(), "-store", storeRoot, "-log-format", "json", "-log-level", "info")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m.Msg == "listening" {
+				addr <- m.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return "http://" + a
+	case <-time.After(20 * time.Second):
+		t.Fatal("artifactd did not start listening")
+	}
+	return ""
+}
+
+// AptGet runs apt-get with its state, cache and sources in dir only.
+func AptGet(t *testing.T, dir, sources string, args ...string) (string, error) {
+	t.Helper()
+	for _, d := range []string{"lists/partial", "cache/archives/partial", "etc"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	list := filepath.Join(dir, "etc", "sources.list")
+	if err := os.WriteFile(list, []byte(sources), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := []string{
+		"-o", "Dir::Etc::SourceList=" + list,
+		"-o", "Dir::Etc::SourceParts=/dev/null",
+		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
+		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
+		"-o", "APT::Sandbox::User=root",
+		"-o", "Acquire::Retries=0",
+	}
+	cmd := exec.Command("apt-get", append(full, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
