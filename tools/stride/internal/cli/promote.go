@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
+	"github.com/strideci/monorepo/tools/stride/internal/ledger"
 	"github.com/strideci/monorepo/tools/stride/internal/promote"
 )
 
@@ -48,9 +54,11 @@ func init() {
 			switch args[0] {
 			case "lint":
 				return promoteLint(env, args[1:])
+			case "hold", "unhold":
+				return promoteHold(env, c, args[0], args[1:])
 			}
 		}
-		return Usagef("want --auto, BUILD --to ENV, hold, unhold or lint (see stride promote -h)")
+		return promoteRun(env, c, args)
 	}
 	register(c)
 }
@@ -112,4 +120,285 @@ func promoteLint(env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "%s: ok (%d environments)\n", cfg.Path, len(cfg.Envs))
 	return nil
+}
+
+// promoteFlags are the flags of the commands that act on environments.
+type promoteFlags struct {
+	storeFlags
+	config *string
+	noApt  *bool
+	actor  *string
+	asJSON *bool
+}
+
+func (pf *promoteFlags) add(fs *flag.FlagSet) {
+	pf.storeFlags.add(fs)
+	pf.config = configFlag(fs)
+	pf.noApt = fs.Bool("no-apt", false, "record in the ledger but leave the APT distributions alone")
+	pf.actor = fs.String("actor", defaultActor(), "who acts, recorded in the ledger (env STRIDE_ACTOR)")
+	pf.asJSON = fs.Bool("json", false, "print the result as JSON")
+}
+
+func defaultActor() string {
+	if a := os.Getenv("STRIDE_ACTOR"); a != "" {
+		return a
+	}
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "unknown"
+	}
+	host, _ := os.Hostname()
+	return user + "@" + host
+}
+
+// options opens what the robot needs: the environments, the repository
+// and its ledger, the store, and aptly unless --no-apt.
+func (pf *promoteFlags) options(env *Env) (promote.Options, func(), error) {
+	var o promote.Options
+	cfg, err := loadConfig(env, *pf.config)
+	if err != nil {
+		return o, nil, err
+	}
+	repo, err := gitrepo.Open(env.Dir)
+	if err != nil {
+		return o, nil, Usagef("%v", err)
+	}
+	s, err := pf.open(env)
+	if err != nil {
+		repo.Close()
+		return o, nil, err
+	}
+	o = promote.Options{Config: cfg, Repo: repo, Ledger: ledger.Open(repo), Store: s, Actor: *pf.actor, Log: env.Stderr}
+	if !*pf.noApt {
+		a, err := pf.aptly(env, s, false)
+		if err != nil {
+			repo.Close()
+			return o, nil, err
+		}
+		if a != nil {
+			o.Switcher = &promote.AptSwitcher{Aptly: a, Lock: s.Lock}
+		}
+	}
+	return o, func() { repo.Close() }, nil
+}
+
+// promoteErr maps the robot's errors to exit codes.
+func promoteErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, promote.ErrInput):
+		return Usagef("%v", err)
+	case errors.Is(err, promote.ErrBlocked):
+		return Exit(ExitFindings, err)
+	}
+	return err
+}
+
+func signalContext() (context.Context, func()) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func promoteRun(env *Env, c *Command, args []string) error {
+	fs := NewFlagSet(env, c)
+	usage := fs.Usage
+	fs.Usage = func() { usage(); fmt.Fprintf(fs.Output(), "\n%s\n", promoteHelp) }
+	var pf promoteFlags
+	pf.add(fs)
+	auto := fs.Bool("auto", false, "evaluate every environment's next build; promote with --confirm")
+	confirm := fs.Bool("confirm", false, "with --auto: promote (without it, a dry run that prints the excuses)")
+	to := fs.String("to", "", "the `environment` to promote BUILD to")
+	reason := fs.String("reason", "", "why (recorded in the ledger; required for a manual promotion)")
+	override := fs.Bool("override", false, "promote BUILD despite failing criteria (recorded; owners_approved still applies)")
+	// BUILD may come before the flags: stride promote BUILD --to ENV.
+	var build string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		build, args = args[0], args[1:]
+	}
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		if build != "" || fs.NArg() > 1 {
+			return Usagef("unexpected argument %q", fs.Arg(fs.NArg()-1))
+		}
+		build = fs.Arg(0)
+	}
+	switch {
+	case *auto && build != "":
+		return Usagef("--auto takes no BUILD")
+	case !*auto && build == "":
+		return Usagef("want --auto or BUILD --to ENV (see stride promote -h)")
+	case !*auto && *to == "":
+		return Usagef("promote %s: want --to ENV", build)
+	case *auto && (*to != "" || *override):
+		return Usagef("--auto takes neither --to nor --override")
+	case *confirm && !*auto:
+		return Usagef("--confirm goes with --auto (a manual promotion always acts)")
+	}
+	o, done, err := pf.options(env)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, stop := signalContext()
+	defer stop()
+	if !*auto {
+		out, err := promote.Promote(ctx, o, promote.Manual{Build: build, Env: *to, Reason: *reason, Override: *override})
+		if out != nil {
+			if *pf.asJSON {
+				if jerr := storeWriteJSON(env, out); jerr != nil {
+					return jerr
+				}
+			} else {
+				printOutcome(env, out)
+			}
+		}
+		return promoteErr(err)
+	}
+	o.Actor = "robot (" + o.Actor + ")"
+	res, err := promote.Auto(ctx, o, *confirm)
+	if res != nil {
+		if *pf.asJSON {
+			if jerr := storeWriteJSON(env, res); jerr != nil {
+				return jerr
+			}
+		} else {
+			printAuto(env, res)
+		}
+	}
+	return promoteErr(err)
+}
+
+func printOutcome(env *Env, out *promote.Outcome) {
+	if out.Evaluation != nil {
+		fmt.Fprintf(env.Stdout, "%s for %s: %s\n%s", short12(out.Evaluation.Build), out.Evaluation.Env, out.Evaluation.Verdict, out.Evaluation.Excuses("  "))
+	}
+	if out.Message != "" {
+		fmt.Fprintln(env.Stdout, out.Message)
+	}
+	for _, e := range out.Recorded {
+		fmt.Fprintf(env.Stdout, "recorded %s\n", e.Line())
+	}
+}
+
+func short12(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func printAuto(env *Env, res *promote.Result) {
+	w := env.Stdout
+	for _, d := range res.Decisions {
+		switch d.Action {
+		case promote.ActionNoCandidate:
+			fmt.Fprintf(w, "%-8s %s: %s\n", d.Env, d.Action, d.Why)
+		case promote.ActionUpToDate:
+			fmt.Fprintf(w, "%-8s %s: %s\n", d.Env, d.Action, d.Why)
+		default:
+			from := "nothing"
+			if d.Current != "" {
+				from = short12(d.Current)
+			}
+			fmt.Fprintf(w, "%-8s %s %s -> %s", d.Env, d.Action, from, short12(d.Candidate))
+			if d.Evaluation == nil && d.Why != "" {
+				fmt.Fprintf(w, ": %s", d.Why)
+			}
+			fmt.Fprintln(w)
+			if d.Evaluation != nil {
+				fmt.Fprint(w, d.Evaluation.Excuses("    "))
+			}
+		}
+	}
+	for _, e := range res.Recorded {
+		fmt.Fprintf(w, "recorded %s\n", e.Line())
+	}
+	if res.DryRun {
+		fmt.Fprintln(w, "dry run: nothing recorded or switched (stride promote --auto --confirm acts)")
+	}
+}
+
+func promoteHold(env *Env, parent *Command, sub string, args []string) error {
+	c := &Command{Name: "promote " + sub, Usage: "stride promote " + sub + " ENV --reason TEXT",
+		Summary: "stop (hold) or allow again (unhold) promotions into ENV; ENV \"all\" is a freeze of every environment"}
+	fs := NewFlagSet(env, c)
+	var pf promoteFlags
+	pf.add(fs)
+	reason := fs.String("reason", "", "why (required; recorded in the ledger)")
+	var name string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		name, args = args[0], args[1:]
+	}
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	} else if fs.NArg() > 0 || name == "" {
+		return Usagef("want one ENV")
+	}
+	o, done, err := pf.options(env)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, stop := signalContext()
+	defer stop()
+	out, err := promote.Hold(ctx, o, name, *reason, sub == "hold")
+	if err != nil {
+		return promoteErr(err)
+	}
+	if *pf.asJSON {
+		return storeWriteJSON(env, out)
+	}
+	printOutcome(env, out)
+	return nil
+}
+
+func init() {
+	c := &Command{
+		Name:    "rollback",
+		Summary: "put an environment back on the build it served before (recorded in the ledger)",
+		Usage:   "stride rollback ENV [--to BUILD] [--reason TEXT] [--json]",
+	}
+	c.Run = func(env *Env, args []string) error {
+		fs := NewFlagSet(env, c)
+		var pf promoteFlags
+		pf.add(fs)
+		to := fs.String("to", "", "the `build` to go back to (default: the newest good build ENV served before)")
+		reason := fs.String("reason", "", "why (recorded in the ledger)")
+		var name string
+		if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+			name, args = args[0], args[1:]
+		}
+		if err := ParseFlags(fs, args); err != nil {
+			return err
+		}
+		if name == "" && fs.NArg() == 1 {
+			name = fs.Arg(0)
+		} else if fs.NArg() > 0 || name == "" {
+			return Usagef("want one ENV")
+		}
+		o, done, err := pf.options(env)
+		if err != nil {
+			return err
+		}
+		defer done()
+		ctx, stop := signalContext()
+		defer stop()
+		out, err := promote.Rollback(ctx, o, name, *to, *reason)
+		if out != nil {
+			if *pf.asJSON {
+				if jerr := storeWriteJSON(env, out); jerr != nil {
+					return jerr
+				}
+			} else {
+				printOutcome(env, out)
+			}
+		}
+		return promoteErr(err)
+	}
+	register(c)
 }

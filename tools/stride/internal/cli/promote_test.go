@@ -1,10 +1,18 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strideci/monorepo/tools/stride/internal/apt/apttest"
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo/gittest"
+	"github.com/strideci/monorepo/tools/stride/internal/publish"
+	"github.com/strideci/monorepo/tools/stride/internal/publish/publishtest"
+	"github.com/strideci/monorepo/tools/stride/internal/report"
+	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
 func TestPromoteLint(t *testing.T) {
@@ -43,5 +51,50 @@ func TestPromoteLintRepository(t *testing.T) {
 	}
 	if code, out, errs := runMain(t, "-C", root, "promote", "lint"); code != 0 {
 		t.Errorf("stride promote lint on the repository = %d\n%s%s", code, out, errs)
+	}
+}
+
+func TestPromoteCommands(t *testing.T) {
+	g := gittest.New(t)
+	g.Commit("root", map[string]string{"OWNERS": "author@example.com\n", "ci/environments.star": "environment(name = \"dev\")\nenvironment(name = \"uat\", after = \"dev\", criteria = [tests_green()])\nenvironment(name = \"prod\", after = \"uat\", criteria = [owners_approved()])\n"})
+	head := g.Commit("change", map[string]string{"a.txt": "a\n"})
+	storeDir := filepath.Join(t.TempDir(), "store")
+	s, err := store.OpenFS(storeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := publishtest.WriteRun(t, t.TempDir(), publishtest.Run{Head: head, Base: g.Git("rev-parse", "HEAD~1"), Status: report.StatusGreen})
+	deb := apttest.Build(t, t.TempDir(), apttest.Package{Name: "hello", Payload: "one"})
+	if _, err := publish.Publish(context.Background(), publish.Options{Dir: g.Dir, RunDir: run, Debs: []string{deb}, DocsDir: "-", Store: s, Number: 2}); err != nil {
+		t.Fatal(err)
+	}
+	st := func(args ...string) (int, string, string) {
+		return runMain(t, append([]string{"-C", g.Dir}, append(args, "--store", storeDir, "--no-apt", "--actor", "tester")...)...)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"promote", "--auto"}, 0, "dev      would promote nothing -> " + head[:12]},
+		{[]string{"promote", head, "--to", "qa", "--reason", "x"}, ExitUsage, `unknown environment "qa"`},
+		{[]string{"promote", "0000000000", "--to", "dev", "--reason", "x"}, ExitUsage, `build "0000000000" is not published`},
+		{[]string{"promote", head, "--to", "uat", "--reason", "x"}, ExitUsage, "promoting it to uat would skip dev"},
+		{[]string{"promote", head, "--to", "dev"}, ExitUsage, "needs --reason"},
+		{[]string{"promote", "--confirm"}, ExitUsage, "want --auto or BUILD"},
+		{[]string{"promote", "hold", "prod", "--reason", "freeze"}, 0, "prod is held"},
+		{[]string{"promote", "--auto", "--confirm"}, 0, "✗ not held"},
+		{[]string{"promote", "unhold", "prod", "--reason", "go"}, 0, "prod is no longer held"},
+		{[]string{"promote", "--auto", "--confirm"}, 0, "prod     promoted nothing -> " + head[:12]},
+		{[]string{"rollback", "prod"}, ExitUsage, "no earlier good build"},
+		{[]string{"rollback", "nope"}, ExitUsage, `unknown environment "nope"`},
+	} {
+		code, out, errs := st(tc.args...)
+		if code != tc.code || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("stride %s = %d, want %d with %q\n%s%s", strings.Join(tc.args, " "), code, tc.code, tc.want, out, errs)
+		}
+	}
+	if code, out, _ := runMain(t, "-C", g.Dir, "ledger", "verify"); code != 0 {
+		t.Errorf("ledger verify: %d %s", code, out)
 	}
 }

@@ -31,6 +31,20 @@ type Ledger struct {
 	NoLock bool
 
 	commonDir string // the git directory, once known
+	held      bool   // Lock is held: Update does not lock again
+}
+
+// Lock takes the local writers' lock for a whole sequence of reads and
+// appends (a run of the robot), so that robots on one machine take turns.
+// Update called meanwhile does not lock again. Call the returned function
+// to release it.
+func (l *Ledger) Lock() (unlock func()) {
+	release := l.lock()
+	l.held = true
+	return func() {
+		l.held = false
+		release()
+	}
 }
 
 // Open returns the ledger of repo.
@@ -216,8 +230,10 @@ func (l *Ledger) Update(ctx context.Context, decide func(*Log) ([]Event, error))
 	if now == nil {
 		now = time.Now
 	}
-	unlock := l.lock()
-	defer unlock()
+	if !l.held {
+		unlock := l.lock()
+		defer unlock()
+	}
 	for attempt := 0; ; attempt++ {
 		log, err := l.Read()
 		if err != nil {

@@ -296,12 +296,18 @@ func Read(path string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
+	return Parse(path, b)
+}
+
+// Parse decodes a report.json (read from a store, say) and checks its
+// schema; name is used in errors.
+func Parse(name string, b []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("parse report %s: %w", path, err)
+		return nil, fmt.Errorf("parse report %s: %w", name, err)
 	}
 	if r.Schema != Schema {
-		return nil, fmt.Errorf("report %s: schema %q, want %q", path, r.Schema, Schema)
+		return nil, fmt.Errorf("report %s: schema %q, want %q", name, r.Schema, Schema)
 	}
 	return &r, nil
 }
