@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -259,11 +260,12 @@ func (r *Repo) submoduleWorkTreeChanges(p string, commit plumbing.Hash) ([]WorkT
 	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
 		return nil, false
 	}
-	diff, err := exec.Command("git", "--no-optional-locks", "-C", dir, "diff", "--no-renames", "--no-ext-diff", "--name-status", "-z", "--ignore-submodules=none", commit.String(), "--").Output()
+	g := &Git{Dir: dir}
+	diff, err := g.Run(context.Background(), nil, "--no-optional-locks", "diff", "--no-renames", "--no-ext-diff", "--name-status", "-z", "--ignore-submodules=none", commit.String(), "--")
 	if err != nil {
 		return nil, false
 	}
-	untracked, err := exec.Command("git", "--no-optional-locks", "-C", dir, "ls-files", "--others", "--exclude-standard", "-z").Output()
+	untracked, err := g.Run(context.Background(), nil, "--no-optional-locks", "ls-files", "--others", "--exclude-standard", "-z")
 	if err != nil {
 		return nil, false
 	}
