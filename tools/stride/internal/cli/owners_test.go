@@ -219,3 +219,31 @@ func TestOwnersShallowClone(t *testing.T) {
 		t.Errorf("shallow clone: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestOwnersLintUnreadableFile is issue 17's item 9: an OWNERS file that
+// cannot be read stopped lint with exit 3. It is now one of the problems
+// lint reports, with the others, and lint exits 1. (Root reads every file:
+// the owners package's TestLintUnreadableFiles covers it there.)
+func TestOwnersLintUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("skipping as root, who can read a file without read permission (owners.TestLintUnreadableFiles covers it)")
+	}
+	g, _ := ownersRepo(t)
+	p := filepath.Join(g.Dir, "libs", "OWNERS")
+	if err := os.Chmod(p, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(p, 0o644) })
+	if err := os.WriteFile(filepath.Join(g.Dir, "security", "OWNERS"), []byte("@nope\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := ownersRun(t, "-C", g.Dir, "owners", "lint")
+	for _, want := range []string{"libs/OWNERS: error: cannot read libs/OWNERS", "security/OWNERS:1:1: error: unknown team @nope"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lint output lacks %q:\n%s%s", want, out, errOut)
+		}
+	}
+	if code != ExitFindings {
+		t.Errorf("lint with an unreadable OWNERS file: exit %d, want 1\n%s", code, errOut)
+	}
+}
