@@ -128,3 +128,18 @@ func ledgerVerify(env *Env, args []string) error {
 	}
 	return nil
 }
+
+// ledgerKeep is what the ledger of the repository at env.Dir says the
+// store must keep (ledger.State.Keep); nothing outside a repository.
+func ledgerKeep(env *Env) (map[string]string, error) {
+	repo, err := gitrepo.Open(env.Dir)
+	if err != nil {
+		return nil, nil // a store used outside a repository: no ledger
+	}
+	defer repo.Close()
+	log, err := ledger.Open(repo).Read()
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger for gc: %w", err)
+	}
+	return log.State().Keep(), nil
+}

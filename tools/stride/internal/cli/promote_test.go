@@ -97,4 +97,9 @@ func TestPromoteCommands(t *testing.T) {
 	if code, out, _ := runMain(t, "-C", g.Dir, "ledger", "verify"); code != 0 {
 		t.Errorf("ledger verify: %d %s", code, out)
 	}
+	// gc keeps what the ledger says the environments serve.
+	code, out, errs := runMain(t, "-C", g.Dir, "store", "gc", "--confirm", "--grace", "0s", "--store", storeDir)
+	if code != 0 || !strings.Contains(out, "keep    "+head[:12]) || !strings.Contains(out, "the ledger: dev serves it") {
+		t.Errorf("store gc = %d\n%s%s", code, out, errs)
+	}
 }

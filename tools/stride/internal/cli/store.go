@@ -467,7 +467,11 @@ func storeGC(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := store.GC(ctx, s, store.GCOptions{Sources: serving.Sources(s, a), KeepLast: *keepLast, Grace: *grace, DryRun: !*confirm})
+	keep, err := ledgerKeep(env)
+	if err != nil {
+		return err
+	}
+	res, err := store.GC(ctx, s, store.GCOptions{Sources: serving.Sources(s, a), Keep: keep, KeepLast: *keepLast, Grace: *grace, DryRun: !*confirm})
 	if err != nil {
 		return storeErr(err)
 	}

@@ -96,6 +96,9 @@ func TestAppendReadStateVerify(t *testing.T) {
 	if h := st.Held("uat"); h == nil || h.Reason != "release freeze" {
 		t.Errorf("uat hold: %+v", h)
 	}
+	if keep := st.Keep(); len(keep) != 1 || keep[build(1)] != "the ledger: dev serves it" {
+		t.Errorf("keep = %v", keep)
+	}
 	if st.Held("dev") != nil {
 		t.Error("dev is held")
 	}

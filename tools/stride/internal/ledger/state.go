@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"sort"
 	"strings"
 	"time"
 )
@@ -143,4 +144,33 @@ func (l *Log) Filter(env, build string) []Event {
 		out = append(out, e)
 	}
 	return out
+}
+
+// Keep is what the store must keep for the environments, with why: the
+// build each one serves, and the build a rollback of it would go back to
+// (the newest earlier build it served that was not rolled back from it).
+func (s *State) Keep() map[string]string {
+	keep := map[string]string{}
+	add := func(build, why string) {
+		if _, ok := keep[build]; !ok && build != "" {
+			keep[build] = why
+		}
+	}
+	names := make([]string, 0, len(s.Envs))
+	for n := range s.Envs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		es := s.Envs[n]
+		add(es.Build, "the ledger: "+n+" serves it")
+		for i := len(es.History) - 1; i >= 0; i-- {
+			b := es.History[i].Build
+			if _, bad := es.RolledBack[b]; b != es.Build && !bad {
+				add(b, "the ledger: a rollback of "+n+" goes back to it")
+				break
+			}
+		}
+	}
+	return keep
 }
