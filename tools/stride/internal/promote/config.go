@@ -30,7 +30,7 @@ type Config struct {
 	Path string `json:"path"`
 	// Envs are the environments in promotion order: each after the one
 	// it follows (topological, file order among siblings).
-	Envs []*Env `json:"environments"`
+	Envs   []*Env `json:"environments"`
 	byName map[string]*Env
 }
 

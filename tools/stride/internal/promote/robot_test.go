@@ -88,7 +88,7 @@ func newFixture(t testing.TB, config string) *fixture {
 	}
 	return &fixture{t: t, git: g, s: s, sw: &fileSwitcher{path: filepath.Join(t.TempDir(), "switches")}, cfg: cfg,
 		clock: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), // a Monday, inside prod's window
-		debs: t.TempDir()}
+		debs:  t.TempDir()}
 }
 
 // build commits a change to the hello service as author and publishes it
