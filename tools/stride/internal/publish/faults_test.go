@@ -16,6 +16,7 @@ import (
 
 	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/apt/apttest"
+	"github.com/strideci/monorepo/tools/stride/internal/publish/publishtest"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/serving"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
@@ -59,7 +60,7 @@ func (r *faultRig) op() (string, []string) {
 	case n < 40 || len(r.builds) == 0:
 		r.commits++
 		head := fmt.Sprintf("%040x", 0xabc000+r.commits)
-		run := makeRun(r.t, r.ws, head, report.StatusGreen, 0)
+		run := publishtest.MakeRun(r.t, r.ws, head, report.StatusGreen, 0)
 		payloads := []string{"a", "b", "c"}
 		deb := r.debs[payloads[r.rng.Intn(len(payloads))]]
 		r.builds = append(r.builds, head)
@@ -313,7 +314,7 @@ func TestStoreFaults(t *testing.T) {
 func (r *faultRig) opArgsFirst() []string {
 	r.commits++
 	head := fmt.Sprintf("%040x", 0xabc000+r.commits)
-	run := makeRun(r.t, r.ws, head, report.StatusGreen, 0)
+	run := publishtest.MakeRun(r.t, r.ws, head, report.StatusGreen, 0)
 	r.builds = append(r.builds, head)
 	r.debOf[head] = r.debs["a"]
 	return []string{"publish", "--run", run, "--deb", r.debs["a"], "--deb", r.world, "--number", fmt.Sprint(r.commits), "--docs", "-"}

@@ -17,6 +17,7 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/apt/apttest"
 	"github.com/strideci/monorepo/tools/stride/internal/publish"
+	"github.com/strideci/monorepo/tools/stride/internal/publish/publishtest"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/serving"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
@@ -61,7 +62,7 @@ func newAptFixture(t *testing.T) *aptFixture {
 	}
 	world := mk("w", apttest.Package{Name: "world", Payload: "stable"})
 	for i, hello := range []string{mk("h1", apttest.Package{Name: "hello", Payload: "one"}), mk("h2", apttest.Package{Name: "hello", Payload: "two"})} {
-		o := publish.Options{Dir: ws, RunDir: makeRun(t, ws, sha(5+i), report.StatusGreen, 0), Debs: []string{hello, world},
+		o := publish.Options{Dir: ws, RunDir: publishtest.MakeRun(t, ws, publishtest.Sha(5+i), report.StatusGreen, 0), Debs: []string{hello, world},
 			DocsDir: "-", Store: s, Aptly: f.a, Number: 20 + i}
 		r, err := publish.Publish(ctx, o)
 		if err != nil {
@@ -98,7 +99,7 @@ func TestGCRefusesWhenAptlyDBIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := store.GC(ctx, f.s, store.GCOptions{Sources: serving.Sources(f.s, f.a)})
-	if !errors.Is(err, store.ErrSourcesDisagree) || !strings.Contains(err.Error(), "dev: the published tree says build "+sha(6)[:12]+", the aptly database does not publish it") {
+	if !errors.Is(err, store.ErrSourcesDisagree) || !strings.Contains(err.Error(), "dev: the published tree says build "+publishtest.Sha(6)[:12]+", the aptly database does not publish it") {
 		t.Fatalf("GC without aptly's database = %v, want ErrSourcesDisagree naming dev", err)
 	}
 	if ids, _ := f.s.Builds(ctx); len(ids) != 2 {
@@ -109,7 +110,7 @@ func TestGCRefusesWhenAptlyDBIsLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(envs) != fmt.Sprintf("map[dev:[%s] uat:[%s]]", sha(6), sha(5)) {
+	if fmt.Sprint(envs) != fmt.Sprintf("map[dev:[%s] uat:[%s]]", publishtest.Sha(6), publishtest.Sha(5)) {
 		t.Fatalf("tree says %v", envs)
 	}
 }
@@ -134,7 +135,7 @@ func TestRebuildAPT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Builds != 2 || res.Packages != 3 || res.Environments["dev"] != sha(6) || res.Environments["uat"] != sha(5) {
+	if res.Builds != 2 || res.Packages != 3 || res.Environments["dev"] != publishtest.Sha(6) || res.Environments["uat"] != publishtest.Sha(5) {
 		t.Fatalf("RebuildAPT = %+v", res)
 	}
 	if after := f.served(t); fmt.Sprint(after) != fmt.Sprint(before) {
@@ -148,7 +149,7 @@ func TestRebuildAPT(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base := startArtifactd(t, f.root)
+	base := publishtest.StartArtifactd(t, f.root)
 	resp, err := http.Get(base + "/apt/" + apt.KeyFile)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET key: %v %v", resp, err)
@@ -161,12 +162,12 @@ func TestRebuildAPT(t *testing.T) {
 		keyFile := filepath.Join(client, "stride.gpg")
 		os.WriteFile(keyFile, key, 0o644)
 		sources := fmt.Sprintf("deb [signed-by=%s] %s/apt %s main\n", keyFile, base, env)
-		out, err := aptGet(t, client, sources, "update")
+		out, err := publishtest.AptGet(t, client, sources, "update")
 		if err != nil || strings.Contains(out, "W: ") || strings.Contains(out, "NO_PUBKEY") {
 			t.Fatalf("%s: apt-get update: %v\n%s", env, err, out)
 		}
 		for _, pk := range m.Packages {
-			out, err := aptGet(t, client, sources, "download", pk.Name+"="+pk.Version)
+			out, err := publishtest.AptGet(t, client, sources, "download", pk.Name+"="+pk.Version)
 			if err != nil {
 				t.Fatalf("%s: apt-get download %s=%s: %v\n%s", env, pk.Name, pk.Version, err, out)
 			}
