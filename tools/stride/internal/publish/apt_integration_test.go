@@ -40,24 +40,7 @@ func TestAPTIntegration(t *testing.T) {
 	}
 	ctx := context.Background()
 	ws := t.TempDir()
-	root := filepath.Join(t.TempDir(), "store")
-	s, err := store.OpenFS(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gnupg, err := os.MkdirTemp("", "g")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr := &apt.Keyring{Home: gnupg}
-	t.Cleanup(func() { kr.KillAgent(); os.RemoveAll(gnupg) })
-	a := &apt.Aptly{Root: filepath.Join(root, "aptly"), Keyring: kr}
-	debDir := t.TempDir()
-	mk := func(sub string, p apttest.Package) string {
-		d := filepath.Join(debDir, sub)
-		os.MkdirAll(d, 0o755)
-		return apttest.Build(t, d, p)
-	}
+	root, s, a, mk := newAptStore(t)
 	world := mk("w", apttest.Package{Name: "world", Payload: "stable", Padding: 1 << 20})
 	docs := publishtest.DocsDir(t)
 	var times []string

@@ -42,24 +42,8 @@ func newAptFixture(t *testing.T) *aptFixture {
 	}
 	ctx := context.Background()
 	ws := t.TempDir()
-	root := filepath.Join(t.TempDir(), "store")
-	s, err := store.OpenFS(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gnupg, err := os.MkdirTemp("", "g")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr := &apt.Keyring{Home: gnupg}
-	t.Cleanup(func() { kr.KillAgent(); os.RemoveAll(gnupg) })
-	f := &aptFixture{root: root, s: s, a: &apt.Aptly{Root: filepath.Join(root, "aptly"), Keyring: kr}}
-	debDir := t.TempDir()
-	mk := func(sub string, p apttest.Package) string {
-		d := filepath.Join(debDir, sub)
-		os.MkdirAll(d, 0o755)
-		return apttest.Build(t, d, p)
-	}
+	root, s, a, mk := newAptStore(t)
+	f := &aptFixture{root: root, s: s, a: a}
 	world := mk("w", apttest.Package{Name: "world", Payload: "stable"})
 	for i, hello := range []string{mk("h1", apttest.Package{Name: "hello", Payload: "one"}), mk("h2", apttest.Package{Name: "hello", Payload: "two"})} {
 		o := publish.Options{Dir: ws, RunDir: publishtest.MakeRun(t, ws, publishtest.Sha(5+i), report.StatusGreen, 0), Debs: []string{hello, world},
@@ -77,6 +61,30 @@ func newAptFixture(t *testing.T) *aptFixture {
 		}
 	}
 	return f
+}
+
+// newAptStore makes an empty store with aptly, a short-lived GnuPG home
+// (its agent stopped at the end) and a maker of test packages.
+func newAptStore(t *testing.T) (root string, s *store.FS, a *apt.Aptly, mk func(sub string, p apttest.Package) string) {
+	t.Helper()
+	root = filepath.Join(t.TempDir(), "store")
+	s, err := store.OpenFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gnupg, err := os.MkdirTemp("", "g") // short: gpg-agent's socket lives there
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := &apt.Keyring{Home: gnupg}
+	t.Cleanup(func() { kr.KillAgent(); os.RemoveAll(gnupg) })
+	debDir := t.TempDir()
+	mk = func(sub string, p apttest.Package) string {
+		d := filepath.Join(debDir, sub)
+		os.MkdirAll(d, 0o755)
+		return apttest.Build(t, d, p)
+	}
+	return root, s, &apt.Aptly{Root: filepath.Join(root, "aptly"), Keyring: kr}, mk
 }
 
 func (f *aptFixture) served(t *testing.T) map[string]string {
