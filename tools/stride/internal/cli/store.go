@@ -216,20 +216,21 @@ func storeWriteJSON(env *Env, v interface{}) error {
 
 // storeEnvironments maps builds to the environments (published
 // distributions) serving them; empty when the store has no aptly. When the
-// records disagree it warns and shows what the published tree says (what
-// clients get).
+// records disagree or one cannot be read it warns and shows what the
+// published tree says (what clients get), or nothing.
 func storeEnvironments(ctx context.Context, env *Env, sf *storeFlags, s *store.FS) (map[string][]string, error) {
 	a, err := sf.aptly(env, s, false)
 	if err != nil || a == nil {
 		return map[string][]string{}, err
 	}
 	served, err := store.Served(ctx, serving.Sources(s, a))
-	if errors.Is(err, store.ErrSourcesDisagree) {
-		fmt.Fprintf(env.Stderr, "stride store: warning: %v (showing the published tree's; see stride store rebuild-apt)\n", err)
-		served, err = (&serving.Tree{Dir: a.PublicDir(), Store: s}).Environments(ctx)
-	}
 	if err != nil {
-		return nil, err
+		// A listing still lists: it warns and shows what clients get.
+		fmt.Fprintf(env.Stderr, "stride store: warning: %v (showing the published tree's view; see stride store rebuild-apt)\n", err)
+		if served, err = (&serving.Tree{Dir: a.PublicDir(), Store: s}).Environments(ctx); err != nil {
+			fmt.Fprintf(env.Stderr, "stride store: warning: %v (environments not shown)\n", err)
+			return map[string][]string{}, nil
+		}
 	}
 	return served.ServedBuilds(), nil
 }
