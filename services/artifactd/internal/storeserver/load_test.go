@@ -4,9 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -102,4 +107,67 @@ func download(ctx context.Context, c *http.Client, url, want string) bool {
 		return false
 	}
 	return hex.EncodeToString(h.Sum(nil)) == want
+}
+
+var loadBuilds = flag.Int("load.builds", 0, "builds in TestLoadBuildsList (0 skips it; ci/bench publish uses 5000)")
+
+// TestLoadBuildsList serves /builds/ of a store with -load.builds builds to
+// 8 concurrent clients on 127.0.0.1 for 3 s each way: the cached first page
+// against the whole listing read from the manifests on every request (what
+// /builds/ did before issue 17), in the same run, and logs requests/s and
+// their ratio.
+func TestLoadBuildsList(t *testing.T) {
+	if *loadBuilds == 0 {
+		t.Skip("skipping: -load.builds=N runs it (ci/bench publish)")
+	}
+	f := &fixture{root: t.TempDir()}
+	for i := 1; i <= *loadBuilds; i++ {
+		f.build(t, fmt.Sprintf("b%05d", i), i, nil)
+	}
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(filepath.Join(f.root, "builds"), old, old)
+	h := newHandler(t, f.root)
+	whole := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := h.readBuilds(filepath.Join(f.root, "builds"), 0)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		b, _ := json.MarshalIndent(c.builds, "", "  ")
+		w.Write(b)
+	})
+	rate := func(handler http.Handler) float64 {
+		ts := httptest.NewServer(handler)
+		defer ts.Close()
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+		defer client.CloseIdleConnections()
+		var n int64
+		var mu sync.Mutex
+		deadline := time.Now().Add(3 * time.Second)
+		var wg sync.WaitGroup
+		for c := 0; c < 8; c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					resp, err := client.Get(ts.URL + "/builds/")
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == 200 {
+						mu.Lock()
+						n++
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(n) / 3
+	}
+	paged, full := rate(h), rate(whole)
+	t.Logf("load: /builds/ of %d builds, 8 clients: a cached page %.0f req/s, the whole listing rebuilt per request %.1f req/s: %.0fx",
+		*loadBuilds, paged, full, paged/full)
 }
