@@ -44,13 +44,35 @@ func TestBazelrcText(t *testing.T) {
 		{name: "empty bazelrc", files: map[string]string{".bazelrc": ""}, want: ""},
 		{name: "blank lines and comments only", files: map[string]string{".bazelrc": "\n  \n# c\n"}, want: ""},
 		{name: "empty try-import", files: map[string]string{
-			".bazelrc": "try-import %workspace%/user.bazelrc\nbuild --jobs=2\n",
+			".bazelrc":     "try-import %workspace%/user.bazelrc\nbuild --copt=-O2\n",
 			"user.bazelrc": "",
-		}, want: "<user.bazelrc>\n\nbuild --jobs=2"},
+		}, want: "build --copt=-O2"},
 		{name: "empty import", files: map[string]string{
 			".bazelrc": "import %workspace%/empty.rc\n",
 			"empty.rc": "\n",
-		}, want: "<empty.rc>\n"},
+		}, want: ""},
+		{name: "missing try-import", files: map[string]string{
+			".bazelrc": "try-import %workspace%/config/optional\n",
+		}, want: ""},
+		{name: "missing import", files: map[string]string{
+			".bazelrc": "import %workspace%/config/mandatory\n",
+		}, want: "<missing import config/mandatory>"},
+		{name: "import expanded in place", files: map[string]string{
+			".bazelrc":         "build --define=a=1\nimport %workspace%/config/mandatory\ntest --test_env=B=1\n",
+			"config/mandatory": "build --javacopt=\"-source 7 -target 7\"\n",
+		}, want: "build --define=a=1\nbuild --javacopt=\"-source 7 -target 7\"\ntest --test_env=B=1"},
+		{name: "neutral flags", files: map[string]string{
+			".bazelrc": "build --verbose_failures\nbuild --jobs 4 --keep_going --nocolor --color=yes -k\ncommon --announce_rc\nstartup --host_jvm_args=-Xmx1g\n",
+		}, want: ""},
+		{name: "neutral flags beside others", files: map[string]string{
+			".bazelrc": "build --jobs 4 --copt -O2 --verbose_failures --define=x=1\n",
+		}, want: "build --copt -O2 --define=x=1"},
+		{name: "commands nothing stride answers for reads", files: map[string]string{
+			".bazelrc": "run --run_under=gdb\nclean --async\ninfo --show_make_env\nrun:dbg --compilation_mode=dbg\n",
+		}, want: ""},
+		{name: "configs count", files: map[string]string{
+			".bazelrc": "build:ci --define=ci=1\ntest:ci --test_env=CI=1\nquery --noimplicit_deps\n",
+		}, want: "build:ci --define=ci=1\ntest:ci --test_env=CI=1\nquery --noimplicit_deps"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := bazelrcText(diskFiles(t, t.TempDir(), tc.files), ".bazelrc", map[string]bool{}, 0)

@@ -61,13 +61,24 @@ func normalizeLines(s, comment string) string {
 	return strings.Join(out, "\n")
 }
 
-// bazelrcText returns the normalized text of the .bazelrc at p with its
-// %workspace% imports expanded, and records in rcFiles the workspace files
-// that its flags name (e.g. --workspace_status_command=tools/status.sh).
+// bazelrcText returns the effective options of the .bazelrc at p for the
+// commands whose result stride's answer stands for, one normalized line
+// each, with its %workspace% imports expanded in place; it records in
+// rcFiles the workspace files that its flags name (e.g.
+// --workspace_status_command=tools/status.sh). What cannot change a build,
+// a test or a query is left out, so that changing it changes nothing:
+// comments and spacing, a try-import of a missing or empty file, lines
+// for other commands (run, clean, info... see rcOtherCommands) and flags
+// that only change how Bazel reports or schedules work (rcNeutralFlags).
+// Everything else counts, in order, whether or not a --config selects it.
 func bazelrcText(files *fileSet, p string, rcFiles map[string]bool, depth int) string {
+	return strings.Join(bazelrcLines(files, p, rcFiles, depth), "\n")
+}
+
+func bazelrcLines(files *fileSet, p string, rcFiles map[string]bool, depth int) []string {
 	b, ok := files.read(p)
 	if !ok || depth > 8 {
-		return ""
+		return nil
 	}
 	var out []string
 	for _, l := range strings.Split(normalizeLines(string(b), "#"), "\n") {
@@ -78,11 +89,15 @@ func bazelrcText(files *fileSet, p string, rcFiles map[string]bool, depth int) s
 		}
 		if len(fields) == 2 && (fields[0] == "import" || fields[0] == "try-import") {
 			if rel := strings.TrimPrefix(fields[1], "%workspace%/"); rel != fields[1] {
-				out = append(out, "<"+rel+">", bazelrcText(files, rel, rcFiles, depth+1))
+				if _, ok := files.read(rel); !ok && fields[0] == "import" {
+					// Bazel fails on a missing import: keep it.
+					out = append(out, "<missing import "+rel+">")
+					continue
+				}
+				out = append(out, bazelrcLines(files, rel, rcFiles, depth+1)...)
 				continue
 			}
 		}
-		out = append(out, l)
 		for _, f := range fields[1:] {
 			v := f
 			if i := strings.Index(f, "="); i >= 0 {
@@ -93,8 +108,85 @@ func bazelrcText(files *fileSet, p string, rcFiles map[string]bool, depth int) s
 				rcFiles[path.Clean(v)] = true
 			}
 		}
+		if l = effectiveRCLine(fields); l != "" {
+			out = append(out, l)
+		}
 	}
-	return strings.Join(out, "\n")
+	return out
+}
+
+// rcOtherCommands are commands whose .bazelrc lines no build, test or
+// query (stride's, or the CI's that runs what it answers) reads: build,
+// test, query, cquery and aquery inherit from common and build only.
+var rcOtherCommands = map[string]bool{
+	"run": true, "clean": true, "info": true, "version": true, "help": true, "shutdown": true,
+	"dump": true, "license": true, "mobile-install": true, "print_action": true,
+	"canonicalize-flags": true, "analyze-profile": true, "fetch": true, "sync": true,
+}
+
+// rcNeutralFlags change how Bazel reports progress and failures, or how
+// much it runs at once, never what it builds, tests or queries.
+var rcNeutralFlags = map[string]bool{
+	"verbose_failures": true, "announce_rc": true, "color": true, "curses": true,
+	"show_timestamps": true, "show_progress": true, "show_progress_rate_limit": true,
+	"progress_report_interval": true, "show_loading_progress": true, "show_task_finish": true,
+	"show_result": true, "terminal_columns": true, "experimental_ui_max_stdouterr_bytes": true,
+	"jobs": true, "j": true, "loading_phase_threads": true, "local_cpu_resources": true, "local_ram_resources": true,
+	"keep_going": true, "k": true, "heap_dump_on_oom": true, "sandbox_debug": true,
+	"explain": true, "verbose_explanations": true, "profile": true, "experimental_generate_json_trace_profile": true,
+	"max_idle_secs": true, "host_jvm_args": true, "build_event_json_file": true,
+	"build_event_text_file": true, "build_event_binary_file": true, "tool_tag": true,
+}
+
+// effectiveRCLine returns a .bazelrc line (fields: command[:config] and
+// its arguments) without its neutral flags, or "" when nothing that can
+// change a result is left.
+func effectiveRCLine(fields []string) string {
+	cmd := fields[0]
+	if i := strings.Index(cmd, ":"); i >= 0 {
+		cmd = cmd[:i]
+	}
+	if rcOtherCommands[cmd] {
+		return ""
+	}
+	kept := []string{fields[0]}
+	for i := 1; i < len(fields); i++ {
+		f := fields[i]
+		if !strings.HasPrefix(f, "-") {
+			kept = append(kept, f)
+			continue
+		}
+		name := strings.TrimLeft(f, "-")
+		hasValue := false
+		if j := strings.Index(name, "="); j >= 0 {
+			name, hasValue = name[:j], true
+		}
+		bare := strings.TrimPrefix(name, "no")
+		if !rcNeutralFlags[name] && !rcNeutralFlags[bare] {
+			kept = append(kept, f)
+			continue
+		}
+		// A neutral flag, and its value when given as the next argument
+		// (--jobs 4); a boolean (--keep_going, --nocolor) takes none.
+		if !hasValue && name != bare {
+			continue
+		}
+		if !hasValue && i+1 < len(fields) && !strings.HasPrefix(fields[i+1], "-") && !rcBoolFlags[name] {
+			i++
+		}
+	}
+	if len(kept) == 1 {
+		return ""
+	}
+	return strings.Join(kept, " ")
+}
+
+// rcBoolFlags are the neutral flags that take no separate value.
+var rcBoolFlags = map[string]bool{
+	"verbose_failures": true, "announce_rc": true, "show_timestamps": true, "show_progress": true,
+	"show_loading_progress": true, "show_task_finish": true, "keep_going": true, "k": true,
+	"heap_dump_on_oom": true, "sandbox_debug": true, "verbose_explanations": true,
+	"experimental_generate_json_trace_profile": true,
 }
 
 // workspaceSkeleton digests the WORKSPACE file (and the workspace .bzl

@@ -120,9 +120,12 @@ func TestWorkspaceChanges(t *testing.T) {
 	c17 := commit("delete package", map[string]string{"newpkg/BUILD!": "", "newpkg/n.sh!": ""})
 	c18 := commit("delete target", map[string]string{"app/BUILD": replaceIn(w, "app/BUILD", `sh_binary(name = "bin", srcs = ["bin.sh"])`, "")})
 	c19 := commit("package()", map[string]string{"other/BUILD": `package(default_testonly = True)` + "\n" + mustRead(w, "other/BUILD")})
-	c20 := commit("bazelrc", map[string]string{".bazelrc": "build --nosandbox_debug\nbuild --jobs=2\n"})
-	c21 := commit("bazelrc comment", map[string]string{".bazelrc": "# jobs\nbuild --nosandbox_debug\n\nbuild   --jobs=2\n"})
-	c22 := commit("bazelrc test flags", map[string]string{".bazelrc": "# jobs\nbuild --nosandbox_debug\n\nbuild   --jobs=2\ntest --test_env=SYNTH=1 --test_output errors\n"})
+	c20 := commit("bazelrc", map[string]string{".bazelrc": "build --nosandbox_debug\nbuild --define=x=2\n"})
+	c21 := commit("bazelrc comment", map[string]string{".bazelrc": "# x\nbuild --nosandbox_debug\n\nbuild   --define=x=2\n"})
+	c22 := commit("bazelrc test flags", map[string]string{".bazelrc": "# x\nbuild --nosandbox_debug\n\nbuild   --define=x=2\ntest --test_env=SYNTH=1 --test_output errors\n"})
+	c22b := commit("bazelrc neutral flags and other commands", map[string]string{
+		".bazelrc": "# x\nbuild --nosandbox_debug --jobs=2 --verbose_failures\n\nbuild   --define=x=2\ntest --test_env=SYNTH=1 --test_output errors\nrun --run_under=echo\ntry-import %workspace%/missing.bazelrc\n",
+	})
 
 	lib := []string{"//app:t", "//lib:lib"}
 	w.runCases([]affectedCase{
@@ -167,6 +170,7 @@ func TestWorkspaceChanges(t *testing.T) {
 		{name: "bazelrc comment and spacing", base: c20, head: c21},
 		{name: "bazelrc test-only flags", base: c21, head: c22, want: []string{"//app:t"},
 			reasons: map[string][]string{"//app:t": {".bazelrc changed test-only flags (--test_env --test_output): every test is affected"}}},
+		{name: "bazelrc neutral flags, other commands, missing try-import", base: c22, head: c22b},
 		{name: "range", base: c0, head: c2, want: []string{"//app:t", "//lib:gen", "//lib:lib", "//lib:m", "//lib:m_gen"}},
 	})
 }
