@@ -434,6 +434,7 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 		if cmp != nil {
 			res.Head.Source, res.Base.Source = srcRdeps.name(true), srcRdeps.name(false)
 			res.fill(cmp)
+			c.filterIncompatibleAtHead(ctx, res, cmp.head)
 			// The maps hold only the affected part of the graph.
 			res.Stats.TargetsAtHead, res.Stats.NodesAtHead = 0, 0
 			res.Stats.HeadMS = time.Since(t).Milliseconds()
@@ -484,6 +485,7 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 		return nil, ctx.Err()
 	}
 	res.fill(compareChanges(base.snap, head.snap, c.base.files, c.head.files, c.changes, base.failed))
+	c.filterIncompatibleAtHead(ctx, res, head.snap)
 	c.logf("compared: %d targets affected", len(res.Targets))
 	return res, nil
 }

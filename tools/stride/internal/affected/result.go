@@ -25,6 +25,10 @@ type Result struct {
 	Targets []Target `json:"targets"`
 	// Removed are rule targets of base that head no longer has.
 	Removed []Removed `json:"removed"`
+	// Incompatible are affected targets left out of Targets because they
+	// are incompatible with the target platform (target_compatible_with):
+	// Bazel skips them in `bazel test //...` and refuses them by name.
+	Incompatible []Removed `json:"incompatible,omitempty"`
 	Stats   Stats     `json:"stats"`
 
 	cmp  *comparison
