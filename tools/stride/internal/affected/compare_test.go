@@ -189,7 +189,13 @@ http_archive(name = "a", urls = ["u1"])
 		{"repository attributes", "workspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u2\"])\n", true},
 		{"comment", "# hi\nworkspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u1\"])  # pin\n", true},
 		{"comment block and blank lines", "workspace(name = \"x\")\n\n# workspace edit 1\n\n\nhttp_archive(name = \"a\", urls = [\"u1\"])\n# trailing\n", true},
-		{"comment inside a macro", "workspace(name = \"x\")\ndef deps():\n    # note\n\n    http_archive(name = \"a\", urls = [\"u1\"])\n\ndeps()\n", false},
+		{"a macro of repository definitions only", "workspace(name = \"x\")\ndef deps():\n    # note\n\n    http_archive(name = \"a\", urls = [\"u1\"])\n\ndeps()\n", true},
+		{"assignments and loads only repository definitions use", "load(\"@bazel_tools//tools/build_defs/repo:http.bzl\", \"http_archive\")\nTAG = \"v1\"\nSHA = \"s\"\nworkspace(name = \"x\")\nhttp_archive(name = \"a\", sha256 = SHA, urls = [\"u/\" + TAG.replace(\"/\", \"-\")])\n", true},
+		{"a macro with local variables and a docstring", "workspace(name = \"x\")\ndef deps():\n    \"\"\"Deps.\"\"\"\n    tag = \"v1\"\n    http_archive(name = \"a\", urls = [tag])\n    pass\n\ndeps()\n", true},
+		{"a macro that calls another", "workspace(name = \"x\")\ndef deps():\n    http_archive(name = \"a\", urls = [\"u\"])\ndef all_deps():\n    deps()\nall_deps()\n", true},
+		{"a macro that registers toolchains", "workspace(name = \"x\")\ndef deps():\n    http_archive(name = \"a\", urls = [\"u\"])\n    register_toolchains(\"//tc:all\")\ndeps()\n", false},
+		{"a variable a registration reads", "workspace(name = \"x\")\nTC = \"//tc:all\"\nhttp_archive(name = \"a\", urls = [\"u1\"])\nregister_toolchains(TC)\n", false},
+		{"a macro with an effectful call", "workspace(name = \"x\")\ndef deps():\n    x = other_macro()\n    http_archive(name = \"a\", urls = [\"u\"])\ndeps()\n", false},
 		{"toolchains", "workspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\nregister_toolchains(\"//tc:all\")\n", false},
 		{"other rule class with the same name", "workspace(name = \"x\")\ngit_repository(name = \"a\")\n", false},
 		{"workspace name", "workspace(name = \"y\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\n", false},
@@ -199,6 +205,15 @@ http_archive(name = "a", urls = ["u1"])
 		if (got == base) != tc.same {
 			t.Errorf("%s: same skeleton = %v, want %v", tc.name, got == base, tc.same)
 		}
+	}
+	// A macro of a loaded workspace .bzl that only defines repositories
+	// (target-determinator's unconsumedIndirectWorkspaceChangeIsNoOp).
+	loaded := &fileSet{entries: map[string]gitrepo.TreeEntry{}, disk: writeTemp(t, map[string]string{
+		"WORKSPACE":     "workspace(name = \"x\")\nload(\"//:workspace.bzl\", \"setup\")\nsetup()\n",
+		"workspace.bzl": "load(\"@bazel_tools//tools/build_defs/repo:http.bzl\", \"http_archive\")\n\ndef setup():\n    TAG = \"v2\"\n    http_archive(name = \"a\", urls = [TAG])\n",
+	})}
+	if got := workspaceSkeleton(loaded, snapWith()); got != base {
+		t.Error("a loaded macro that only defines repositories changed the skeleton")
 	}
 	macro := workspaceSkeleton(ws("def deps():\n    http_archive(name = \"a\", urls = [\"u1\"])\n    register_toolchains(\"//tc:all\")\n\ndeps()\n"), snapWith())
 	commented := workspaceSkeleton(ws("def deps():\n    # note\n\n    http_archive(name = \"a\", urls = [\"u1\"])\n\n    # more\n    register_toolchains(\"//tc:all\")  # why\n\n\ndeps()\n"), snapWith())

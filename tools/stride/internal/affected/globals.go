@@ -193,8 +193,14 @@ var rcBoolFlags = map[string]bool{
 // files it loads, transitively) with every repository definition taken
 // out: each call `rule_class(name = "r", ...)` where //external:r is a
 // repository of that rule class. Those definitions are compared one by one
-// (Snapshot.Repos); what is left (toolchain and platform registrations,
-// macro calls, bind, the workspace name) applies to every target.
+// (Snapshot.Repos), as Bazel resolved them; what is left (toolchain and
+// platform registrations, macro calls, bind, the workspace name) applies
+// to every target. What only served repository definitions goes with
+// them: a function whose body is left empty (a deps() macro of
+// http_archive calls) and the calls to it, top-level assignments
+// (RULES_GIT_TAG = "...") and loads that nothing left uses. So a refactor
+// of how repositories are defined changes nothing here, and a changed
+// definition affects what uses that repository.
 func workspaceSkeleton(files *fileSet, snap *Snapshot) string {
 	h := newHash("workspace")
 	name := "WORKSPACE.bazel"
@@ -206,23 +212,40 @@ func workspaceSkeleton(files *fileSet, snap *Snapshot) string {
 	if !ok {
 		return h.sum()
 	}
-	s := &skeleton{files: files, snap: snap, h: h, seen: map[string]bool{}}
+	s := &skeleton{files: files, snap: snap, h: h, seen: map[string]bool{}, parsed: map[string]*wsFile{}}
 	s.file(name, "", data, true)
 	return h.sum()
 }
 
 type skeleton struct {
-	files *fileSet
-	snap  *Snapshot
-	h     *hasher
-	seen  map[string]bool
+	files  *fileSet
+	snap   *Snapshot
+	h      *hasher
+	seen   map[string]bool
+	parsed map[string]*wsFile
 }
 
-func (s *skeleton) file(p, pkg string, data []byte, isWorkspace bool) {
-	if s.seen[p] {
-		return
+// wsFile is a WORKSPACE or workspace .bzl file, parsed, without comments
+// and repository definitions.
+type wsFile struct {
+	stmts []bzl.Expr
+	err   bool // unparseable: its whole text counts
+	// noops are the functions (defined here or loaded from the main
+	// repository) that do nothing once repository definitions are out.
+	noops map[string]bool
+}
+
+// parse reads and parses p once; nil when p is missing.
+func (s *skeleton) parse(p, pkg string, isWorkspace bool) *wsFile {
+	if f, ok := s.parsed[p]; ok {
+		return f
 	}
-	s.seen[p] = true
+	s.parsed[p] = &wsFile{noops: map[string]bool{}} // a load cycle sees no no-ops
+	data, ok := s.files.read(p)
+	if !ok {
+		s.parsed[p] = nil
+		return nil
+	}
 	var f *bzl.File
 	var err error
 	if isWorkspace {
@@ -230,46 +253,105 @@ func (s *skeleton) file(p, pkg string, data []byte, isWorkspace bool) {
 	} else {
 		f, err = bzl.ParseBzl(p, data)
 	}
-	s.h.str(p)
+	wf := &wsFile{noops: map[string]bool{}}
 	if err != nil {
-		// Unparseable: the whole text counts.
-		s.h.bytes(data)
-		return
+		wf.err = true
+		s.parsed[p] = wf
+		return wf
 	}
 	f.Stmt = s.strip(f.Stmt)
 	bzl.Walk(f, func(x bzl.Expr, _ []bzl.Expr) {
 		c := x.Comment()
 		c.Before, c.Suffix, c.After = nil, nil, nil
 	})
-	// Statement by statement, so blank lines between them do not count.
+	wf.stmts = f.Stmt
 	for _, st := range f.Stmt {
+		l, ok := st.(*bzl.LoadStmt)
+		if !ok {
+			continue
+		}
+		fp, lpkg, local := s.localLoad(l, pkg)
+		if !local {
+			continue
+		}
+		lf := s.parse(fp, lpkg, false)
+		if lf == nil {
+			continue
+		}
+		for i := range l.From {
+			if lf.noops[l.From[i].Name] {
+				wf.noops[l.To[i].Name] = true
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, st := range f.Stmt {
+			if d, ok := st.(*bzl.DefStmt); ok && !wf.noops[d.Name] && len(pruneBody(d.Body, wf.noops)) == 0 {
+				wf.noops[d.Name] = true
+				changed = true
+			}
+		}
+	}
+	s.parsed[p] = wf
+	return wf
+}
+
+// localLoad resolves a load of the main repository to its file and
+// package.
+func (s *skeleton) localLoad(l *bzl.LoadStmt, pkg string) (string, string, bool) {
+	mod := l.Module.Value
+	if strings.HasPrefix(mod, ":") {
+		mod = "//" + pkg + mod
+	}
+	lab, ok := parseLabel(mod)
+	if !ok || !(lab.repo == "" || lab.repo == s.snap.Workspace) {
+		return "", "", false
+	}
+	return lab.filePath(), lab.pkg, true
+}
+
+func (s *skeleton) file(p, pkg string, data []byte, isWorkspace bool) {
+	if s.seen[p] {
+		return
+	}
+	s.seen[p] = true
+	s.h.str(p)
+	wf := s.parse(p, pkg, isWorkspace)
+	if wf == nil {
+		s.h.str(missing)
+		return
+	}
+	if wf.err {
+		s.h.bytes(data)
+		return
+	}
+	stmts := pruneTop(wf.stmts, wf.noops, isWorkspace)
+	// Statement by statement, so blank lines between them do not count.
+	for _, st := range stmts {
 		s.h.str(bzl.FormatString(st))
 	}
 	var loads []*bzl.LoadStmt
-	for _, st := range f.Stmt {
+	for _, st := range stmts {
 		if l, ok := st.(*bzl.LoadStmt); ok {
 			loads = append(loads, l)
 		}
 	}
 	sort.Slice(loads, func(i, j int) bool { return loads[i].Module.Value < loads[j].Module.Value })
 	for _, l := range loads {
-		mod := l.Module.Value
-		if strings.HasPrefix(mod, ":") {
-			mod = "//" + pkg + mod
-		}
-		lab, ok := parseLabel(mod)
-		if !ok {
-			continue
-		}
-		if lab.repo == "" || lab.repo == s.snap.Workspace {
-			fp := lab.filePath()
+		if fp, lpkg, ok := s.localLoad(l, pkg); ok {
 			b, ok := s.files.read(fp)
-			s.h.str(fp)
 			if !ok {
+				s.h.str(fp)
 				s.h.str(missing)
 				continue
 			}
-			s.file(fp, lab.pkg, b, false)
+			s.file(fp, lpkg, b, false)
+			continue
+		}
+		mod := l.Module.Value
+		lab, ok := parseLabel(mod)
+		if !ok {
 			continue
 		}
 		// A .bzl of an external repository: as defined by that repository.
@@ -278,6 +360,183 @@ func (s *skeleton) file(p, pkg string, data []byte, isWorkspace bool) {
 			s.h.str(r.Digest)
 		}
 	}
+}
+
+// pureBuiltins are functions whose call has no effect besides its value.
+var pureBuiltins = map[string]bool{
+	"str": true, "len": true, "int": true, "bool": true, "dict": true, "list": true, "tuple": true,
+	"sorted": true, "reversed": true, "range": true, "repr": true, "hasattr": true, "getattr": true,
+	"type": true, "any": true, "all": true, "min": true, "max": true, "enumerate": true, "zip": true, "Label": true,
+}
+
+// effectful reports whether evaluating x may do more than compute a
+// value: it calls a function other than a no-op, a pure builtin or a
+// method (string formatting and the like).
+func effectful(x bzl.Expr, noops map[string]bool) bool {
+	found := false
+	bzl.Walk(x, func(e bzl.Expr, _ []bzl.Expr) {
+		c, ok := e.(*bzl.CallExpr)
+		if !ok {
+			return
+		}
+		switch fn := c.X.(type) {
+		case *bzl.Ident:
+			if !noops[fn.Name] && !pureBuiltins[fn.Name] {
+				found = true
+			}
+		case *bzl.DotExpr:
+		default:
+			found = true
+		}
+	})
+	return found
+}
+
+// idents adds the identifiers x uses to used.
+func idents(x bzl.Expr, used map[string]bool) {
+	bzl.Walk(x, func(e bzl.Expr, _ []bzl.Expr) {
+		if id, ok := e.(*bzl.Ident); ok {
+			used[id.Name] = true
+		}
+	})
+}
+
+// assignedName is the variable a plain assignment `NAME = ...` sets.
+func assignedName(st bzl.Expr) (string, *bzl.AssignExpr, bool) {
+	a, ok := st.(*bzl.AssignExpr)
+	if !ok {
+		return "", nil, false
+	}
+	id, ok := a.LHS.(*bzl.Ident)
+	if !ok {
+		return "", nil, false
+	}
+	return id.Name, a, true
+}
+
+// isNoopCall reports whether st is a call statement of a no-op function
+// whose arguments have no effect.
+func isNoopCall(st bzl.Expr, noops map[string]bool) bool {
+	c, ok := st.(*bzl.CallExpr)
+	if !ok {
+		return false
+	}
+	id, ok := c.X.(*bzl.Ident)
+	if !ok || !noops[id.Name] {
+		return false
+	}
+	for _, a := range c.List {
+		if effectful(a, noops) {
+			return false
+		}
+	}
+	return true
+}
+
+// pruneBody returns what in a function body can have an effect: without
+// docstrings, pass, calls of no-op functions and assignments nothing left
+// reads (and whose value has no effect).
+func pruneBody(body []bzl.Expr, noops map[string]bool) []bzl.Expr {
+	var rest []bzl.Expr
+	for _, st := range body {
+		if _, ok := st.(*bzl.StringExpr); ok {
+			continue
+		}
+		if b, ok := st.(*bzl.BranchStmt); ok && b.Token == "pass" {
+			continue
+		}
+		if isNoopCall(st, noops) {
+			continue
+		}
+		rest = append(rest, st)
+	}
+	return keepUsed(rest, noops, false)
+}
+
+// keepUsed drops the assignments (and, at top level, the definitions and
+// loads) that no other kept statement reads, transitively.
+func keepUsed(stmts []bzl.Expr, noops map[string]bool, top bool) []bzl.Expr {
+	decl := func(st bzl.Expr) ([]string, bool) {
+		if name, a, ok := assignedName(st); ok && !effectful(a.RHS, noops) {
+			return []string{name}, true
+		}
+		if !top {
+			return nil, false
+		}
+		switch x := st.(type) {
+		case *bzl.DefStmt:
+			return []string{x.Name}, true
+		case *bzl.LoadStmt:
+			var names []string
+			for _, to := range x.To {
+				names = append(names, to.Name)
+			}
+			return names, true
+		}
+		return nil, false
+	}
+	used := map[string]bool{}
+	keep := make([]bool, len(stmts))
+	for i, st := range stmts {
+		if _, ok := decl(st); !ok {
+			keep[i] = true
+			idents(st, used)
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for i, st := range stmts {
+			if keep[i] {
+				continue
+			}
+			names, _ := decl(st)
+			for _, n := range names {
+				if used[n] {
+					keep[i] = true
+					changed = true
+					if d, ok := st.(*bzl.DefStmt); ok {
+						for _, b := range d.Body {
+							idents(b, used)
+						}
+						for _, p := range d.Params {
+							idents(p, used)
+						}
+					} else if _, ok := st.(*bzl.LoadStmt); !ok {
+						idents(st, used)
+					}
+					break
+				}
+			}
+		}
+	}
+	var out []bzl.Expr
+	for i, st := range stmts {
+		if keep[i] {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// pruneTop is what of a file's top level can change a build: for the
+// WORKSPACE, the statements other than no-op calls, with the
+// definitions, assignments and loads they use; for a .bzl, everything
+// but its no-op functions (whoever loads them finds nothing to call).
+func pruneTop(stmts []bzl.Expr, noops map[string]bool, isWorkspace bool) []bzl.Expr {
+	var rest []bzl.Expr
+	for _, st := range stmts {
+		if isNoopCall(st, noops) {
+			continue
+		}
+		if d, ok := st.(*bzl.DefStmt); ok && noops[d.Name] {
+			continue
+		}
+		rest = append(rest, st)
+	}
+	if !isWorkspace {
+		return rest
+	}
+	return keepUsed(rest, noops, true)
 }
 
 // strip removes repository definitions from a statement list, recursing
