@@ -302,10 +302,23 @@ func (s *suite) step(ctx context.Context, st Step, first bool) ([]string, error)
 		}
 	}
 	after := rev(st.After)
-	if _, err := s.git(s.clone, "checkout", "-q", after); err != nil {
-		return nil, fmt.Errorf("checkout: %w", err)
+	// Base's submodules first, then head's: stride reads a submodule at a
+	// changed gitlink from its local clone (as a CI workspace that built
+	// base has it), and does not fetch.
+	for _, c := range []string{rev(st.Before), after} {
+		if _, err := s.git(s.clone, "checkout", "-q", c); err != nil {
+			if c != after {
+				continue // a relative revision (HEAD^): resolved after head's checkout
+			}
+			return nil, fmt.Errorf("checkout: %w", err)
+		}
+		if _, err := s.git(s.clone, "-c", s.insteadOf, "-c", "protocol.file.allow=always", "submodule", "update", "-q", "--init"); err != nil {
+			return nil, fmt.Errorf("checkout: %w", err)
+		}
 	}
-	if _, err := s.git(s.clone, "-c", s.insteadOf, "-c", "protocol.file.allow=always", "submodule", "update", "-q", "--init"); err != nil {
+	// A submodule head no longer has stays behind as an untracked
+	// directory: remove it, as a fresh checkout of head would not have it.
+	if _, err := s.git(s.clone, "clean", "-ffdq"); err != nil {
 		return nil, fmt.Errorf("checkout: %w", err)
 	}
 	dirty := false

@@ -145,6 +145,13 @@ func (r *Repo) submoduleGitDirs(p, name string) []string {
 // clone of the submodule holds with that commit's files under the
 // gitlink's path (recursively, up to maxSubmoduleDepth).
 func (r *Repo) expandSubmodules(files map[string]TreeEntry, depth int) {
+	r.expand(files, r.submoduleGitDirs, depth)
+}
+
+// expand replaces the gitlinks of files whose commit is in one of the
+// clones dirs(path, name) lists. The clones of a submodule's own
+// submodules live in its clone's modules/ directory.
+func (r *Repo) expand(files map[string]TreeEntry, dirs func(p, name string) []string, depth int) {
 	var links []string
 	for p, e := range files {
 		if e.Mode == filemode.Submodule {
@@ -157,49 +164,22 @@ func (r *Repo) expandSubmodules(files map[string]TreeEntry, depth int) {
 	sort.Strings(links)
 	names := r.submoduleNames(files, "")
 	for _, p := range links {
-		commit := files[p].Hash
-		for _, dir := range r.submoduleGitDirs(p, names[p]) {
-			sub, err := r.subTree(dir, commit)
+		for _, dir := range dirs(p, names[p]) {
+			sub, err := r.subTree(dir, files[p].Hash)
 			if err != nil {
 				continue
 			}
-			r.expandNested(sub, dir, depth+1)
+			dir := dir
+			r.expand(sub, func(np, nname string) []string {
+				var out []string
+				if nname != "" {
+					out = append(out, filepath.Join(dir, "modules", filepath.FromSlash(nname)))
+				}
+				return append(out, filepath.Join(dir, "modules", filepath.FromSlash(np)))
+			}, depth+1)
 			delete(files, p)
 			for sp, se := range sub {
 				files[p+"/"+sp] = se
-			}
-			break
-		}
-	}
-}
-
-// expandNested expands the gitlinks of a submodule's tree sub, whose
-// clone is the git directory dir: nested clones live in dir/modules.
-func (r *Repo) expandNested(sub map[string]TreeEntry, dir string, depth int) {
-	var links []string
-	for p, e := range sub {
-		if e.Mode == filemode.Submodule {
-			links = append(links, p)
-		}
-	}
-	if len(links) == 0 || depth >= maxSubmoduleDepth {
-		return
-	}
-	names := r.submoduleNames(sub, "")
-	for _, p := range links {
-		cands := []string{filepath.Join(dir, "modules", filepath.FromSlash(p))}
-		if n := names[p]; n != "" {
-			cands = append([]string{filepath.Join(dir, "modules", filepath.FromSlash(n))}, cands...)
-		}
-		for _, d := range cands {
-			nested, err := r.subTree(d, sub[p].Hash)
-			if err != nil {
-				continue
-			}
-			r.expandNested(nested, d, depth+1)
-			delete(sub, p)
-			for np, ne := range nested {
-				sub[p+"/"+np] = ne
 			}
 			break
 		}

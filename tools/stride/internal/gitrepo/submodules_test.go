@@ -193,3 +193,28 @@ func TestSubmoduleWorkTreeChanges(t *testing.T) {
 		t.Errorf("submodule at another commit: WorkTreeChanges = %q", got)
 	}
 }
+
+func TestNestedSubmodule(t *testing.T) {
+	inner := gittest.New(t)
+	inner.Commit("inner", map[string]string{"i.txt": "i\n"})
+	middle := gittest.New(t)
+	middle.Commit("middle", map[string]string{"m.txt": "m\n"})
+	middle.Git("-c", "protocol.file.allow=always", "submodule", "add", "-q", inner.Dir, "in")
+	middle.Commit("add inner", nil)
+	super := gittest.New(t)
+	super.Commit("root", map[string]string{"a.txt": "a\n"})
+	super.Git("-c", "protocol.file.allow=always", "submodule", "add", "-q", middle.Dir, "mid")
+	super.Git("-c", "protocol.file.allow=always", "submodule", "update", "-q", "--init", "--recursive")
+	c := super.Commit("add middle", nil)
+	repo, err := gitrepo.Open(super.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := repo.TreeFiles(plumbing.NewHash(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keys(files), ".gitmodules a.txt mid/.gitmodules mid/in/i.txt mid/m.txt"; got != want {
+		t.Errorf("TreeFiles = %s, want %s", got, want)
+	}
+}
