@@ -37,9 +37,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Testdata, "testdata", os.Getenv("TD_TESTDATA"), "clone or mirror of target-determinator-testdata (default $TD_TESTDATA)")
 	fs.StringVar(&o.Stride, "stride", "", "stride binary")
 	fs.StringVar(&o.Bazel, "bazel", "bazel", "bazel binary")
-	fs.StringVar(&o.Shims, "shims", "third_party/bazel", "directory of the shim repositories (rules_cc, remote_coverage_tools, remote_java_tools)")
+	fs.StringVar(&o.Shims, "shims", "third_party/bazel", "directory of the monorepo's shims of rules_cc and remote_coverage_tools")
 	fs.StringVar(&o.RulesJava, "rules-java", "/usr/share/bazel/rules/java", "local rules_java")
-	fs.StringVar(&o.Platforms, "platforms", "", "local platforms with //:incompatible (default SHIMS/platforms)")
+	fs.StringVar(&o.Platforms, "platforms", "third_party/tdsuite/platforms", "local platforms with //:incompatible")
+	fs.StringVar(&o.JavaTools, "java-tools", "third_party/tdsuite/remote_java_tools", "stub of remote_java_tools")
 	fs.StringVar(&o.Work, "work", filepath.Join(os.TempDir(), "stride-tdsuite"), "scratch directory (clone, distdir, stride cache)")
 	run := fs.String("run", "", "only the cases whose name matches this regular expression")
 	jsonOut := fs.String("json", "", "write every step's result as JSON here")
@@ -50,9 +51,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if o.Testdata == "" || o.Stride == "" || fs.NArg() > 0 {
 		fs.Usage()
 		return 2
-	}
-	if o.Platforms == "" {
-		o.Platforms = filepath.Join(o.Shims, "platforms")
 	}
 	if *run != "" {
 		re, err := regexp.Compile(*run)

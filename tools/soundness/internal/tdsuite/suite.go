@@ -11,7 +11,7 @@
 // home bazelrc (stride runs with HOME set to the work directory, so
 // nothing in a scenario changes) that overrides rules_java, platforms, rules_cc,
 // remote_coverage_tools and remote_java_tools* with local copies or stubs
-// (third_party/bazel) and points --distdir at the testdata's own
+// (third_party/bazel, third_party/tdsuite) and points --distdir at the testdata's own
 // rules/v0/* archives, made with `git archive` from the clone (their
 // sha256 matches GitHub's).
 package tdsuite
@@ -41,11 +41,12 @@ type Options struct {
 	Testdata string // a clone or bare mirror of target-determinator-testdata
 	Stride   string // stride binary
 	Bazel    string // bazel binary (default "bazel")
-	Shims    string // directory holding rules_cc, remote_coverage_tools, remote_java_tools
-	// RulesJava and Platforms are local copies of those repositories
-	// (Debian's bazel-rules-java; third_party/bazel/platforms, Debian's
-	// bazel-platforms with //:incompatible).
-	RulesJava, Platforms string
+	Shims    string // the monorepo's shims of rules_cc and remote_coverage_tools (third_party/bazel)
+	// RulesJava, Platforms and JavaTools are local copies or stubs of
+	// those repositories: Debian's bazel-rules-java,
+	// third_party/tdsuite/platforms (Debian's bazel-platforms with
+	// //:incompatible) and third_party/tdsuite/remote_java_tools.
+	RulesJava, Platforms, JavaTools string
 	Work                 string            // scratch directory
 	Only                 func(string) bool // case filter; nil: all
 	Log                  io.Writer
@@ -143,7 +144,7 @@ func Run(ctx context.Context, o Options) ([]StepResult, error) {
 	if _, err := os.Stat(o.Testdata); err != nil {
 		return nil, fmt.Errorf("testdata repository %s: %w (get it with the `fetch` tool, github:bazel-contrib/target-determinator-testdata, or `git clone --mirror %s`)", o.Testdata, err, TestdataURL)
 	}
-	for _, d := range []string{o.Shims, o.RulesJava, o.Platforms} {
+	for _, d := range []string{o.Shims, o.RulesJava, o.Platforms, o.JavaTools} {
 		if _, err := os.Stat(d); err != nil {
 			return nil, fmt.Errorf("shim repository: %w", err)
 		}
@@ -227,10 +228,10 @@ func (s *suite) setup() error {
 		"platforms":                 s.o.Platforms,
 		"rules_cc":                  filepath.Join(s.o.Shims, "rules_cc"),
 		"remote_coverage_tools":     filepath.Join(s.o.Shims, "remote_coverage_tools"),
-		"remote_java_tools":         filepath.Join(s.o.Shims, "remote_java_tools"),
-		"remote_java_tools_linux":   filepath.Join(s.o.Shims, "remote_java_tools"),
-		"remote_java_tools_darwin":  filepath.Join(s.o.Shims, "remote_java_tools"),
-		"remote_java_tools_windows": filepath.Join(s.o.Shims, "remote_java_tools"),
+		"remote_java_tools":         s.o.JavaTools,
+		"remote_java_tools_linux":   s.o.JavaTools,
+		"remote_java_tools_darwin":  s.o.JavaTools,
+		"remote_java_tools_windows": s.o.JavaTools,
 	}
 	var names []string
 	for n := range repos {
