@@ -47,9 +47,9 @@ type Options struct {
 	// third_party/tdsuite/platforms (Debian's bazel-platforms with
 	// //:incompatible) and third_party/tdsuite/remote_java_tools.
 	RulesJava, Platforms, JavaTools string
-	Work                 string            // scratch directory
-	Only                 func(string) bool // case filter; nil: all
-	Log                  io.Writer
+	Work                            string            // scratch directory
+	Only                            func(string) bool // case filter; nil: all
+	Log                             io.Writer
 }
 
 // Status of a step.
