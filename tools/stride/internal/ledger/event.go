@@ -11,7 +11,7 @@
 // held, and which builds were rolled back from it are derived from the
 // events (State), never from a second file. A cache of the parsed events,
 // keyed by the commit it was read up to, lives in the git directory
-// (stride/ledger-cache.json); it is checked against the chain on every read
+// (stride/ledger-cache.gob); it is checked against the chain on every read
 // and safe to delete.
 package ledger
 

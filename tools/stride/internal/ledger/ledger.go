@@ -1,10 +1,12 @@
 package ledger
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -32,6 +34,7 @@ type Ledger struct {
 
 	commonDir string // the git directory, once known
 	held      bool   // Lock is held: Update does not lock again
+	memo      *Log   // the last log read or written, reused while the ref does not move
 }
 
 // Lock takes the local writers' lock for a whole sequence of reads and
@@ -62,12 +65,21 @@ func (l *Ledger) Read() (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.readAt(tip)
+	if l.memo != nil && l.memo.Tip == tip {
+		return l.memo, nil
+	}
+	log, err := l.readAt(tip)
+	if err == nil {
+		l.memo = log
+	}
+	return log, err
 }
 
+// cacheFile is the cache's content (gob: it decodes several times
+// faster than JSON, and nothing but this package reads it).
 type cacheFile struct {
-	Schema string `json:"schema"`
-	Tip    string `json:"tip"`
+	Schema string
+	Tip    string
 	Events []Event
 }
 
@@ -91,7 +103,7 @@ func (l *Ledger) cachePath() string {
 		return ""
 	}
 	if dir := l.stateDir(); dir != "" {
-		return filepath.Join(dir, "ledger-cache.json")
+		return filepath.Join(dir, "ledger-cache.gob")
 	}
 	return ""
 }
@@ -123,12 +135,13 @@ func (l *Ledger) loadCache(path string) *cacheFile {
 	if path == "" {
 		return nil
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil
 	}
+	defer f.Close()
 	var c cacheFile
-	if json.Unmarshal(b, &c) != nil || c.Schema != cacheSchema || len(c.Events) == 0 {
+	if gob.NewDecoder(bufio.NewReader(f)).Decode(&c) != nil || c.Schema != cacheSchema || len(c.Events) == 0 {
 		return nil
 	}
 	return &c
@@ -169,9 +182,10 @@ func (l *Ledger) readAt(tip plumbing.Hash) (*Log, error) {
 	}
 	if path != "" && len(fresh) > 0 {
 		// Best effort: a cache that cannot be written is read from git next time.
-		if b, err := json.Marshal(cacheFile{Schema: cacheSchema, Tip: tip.String(), Events: log.Events}); err == nil {
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(cacheFile{Schema: cacheSchema, Tip: tip.String(), Events: log.Events}); err == nil {
 			if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
-				_ = atomicfile.Write(path, b)
+				_ = atomicfile.Write(path, buf.Bytes())
 			}
 		}
 	}
@@ -270,6 +284,8 @@ func (l *Ledger) Update(ctx context.Context, decide func(*Log) ([]Event, error))
 		}
 		err = l.repo.UpdateRef(Ref, parent, log.Tip, "stride ledger: "+out[len(out)-1].subject())
 		if err == nil {
+			all := make([]Event, 0, len(log.Events)+len(out))
+			l.memo = &Log{Tip: parent, Events: append(append(all, log.Events...), out...)}
 			return out, nil
 		}
 		if !errors.Is(err, gitrepo.ErrRefChanged) {

@@ -58,12 +58,13 @@ func TestAppendReadStateVerify(t *testing.T) {
 	if _, err := l.Append(ctx, ledger.Event{Kind: ledger.KindRollback, Env: "dev", Build: build(1), From: build(2), Reason: "bad", Actor: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	// Read twice: from git (writing the cache), then from the cache; and
-	// once more with the cache deleted.
+	// Read twice, as new processes would: from git (writing the cache),
+	// then from the cache; and once more with the cache deleted.
 	var logs []*ledger.Log
 	for i := 0; i < 3; i++ {
+		l := open(t, repo.Dir)
 		if i == 2 {
-			matches, _ := filepath.Glob(filepath.Join(repo.Dir, ".git", "stride", "ledger-cache.json"))
+			matches, _ := filepath.Glob(filepath.Join(repo.Dir, ".git", "stride", "ledger-cache.gob"))
 			if len(matches) != 1 {
 				t.Fatalf("no cache file: %v", matches)
 			}
