@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,34 +37,14 @@ environment(name = "prod", after = "preprod", criteria = [owners_approved(), soa
 // manual rollback of prod; apt-get update against prod's distribution
 // (signed-by, through artifactd) serves the rolled-back build's bytes.
 func TestPromoteEndToEnd(t *testing.T) {
-	if os.Getenv("TEST_SRCDIR") != "" {
-		t.Skip("skipping under bazel test: the end-to-end test runs in go test ./... (ci/test)")
-	}
-	if err := apt.Available(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	for _, bin := range []string{"apt-get", "dpkg", "go"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("skipping: %s is not installed (ci/lib.sh installs it)", bin)
-		}
-	}
+	publishtest.RequireAPT(t, "apt-get", "dpkg", "go")
 	start := time.Now()
 	ctx := context.Background()
 	g := gittest.New(t)
 	g.Commit("root", map[string]string{"OWNERS": "alice@example.com\n", "ci/environments.star": e2eConfig,
 		"services/hello/main.go": "package main\n"})
-	storeDir := filepath.Join(t.TempDir(), "store")
-	s, err := store.OpenFS(storeDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gnupg, err := os.MkdirTemp("", "g")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr := &apt.Keyring{Home: gnupg}
-	t.Cleanup(func() { kr.KillAgent(); os.RemoveAll(gnupg) })
-	aptly := &apt.Aptly{Root: filepath.Join(storeDir, "aptly"), Keyring: kr}
+	s, aptly := publishtest.APTStore(t)
+	storeDir, gnupg := s.Root(), aptly.Keyring.Home
 	n := 0
 	// build commits a change to hello and publishes it as `stride run
 	// --publish` would: store, aptly snapshot, dev distribution.

@@ -27,17 +27,7 @@ import (
 // with the wrong key), apt-get download returns the published bytes, dpkg
 // unpacks them, and lintian finds no errors.
 func TestAPTIntegration(t *testing.T) {
-	if os.Getenv("TEST_SRCDIR") != "" {
-		t.Skip("skipping under bazel test: the APT integration test runs in go test ./... (ci/test)")
-	}
-	if err := apt.Available(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	for _, bin := range []string{"apt-get", "dpkg", "lintian", "go"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("skipping: %s is not installed (ci/lib.sh installs it)", bin)
-		}
-	}
+	publishtest.RequireAPT(t, "apt-get", "dpkg", "lintian", "go")
 	ctx := context.Background()
 	ws := t.TempDir()
 	root, s, a, mk := newAptStore(t)

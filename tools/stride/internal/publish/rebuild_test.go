@@ -67,24 +67,15 @@ func newAptFixture(t *testing.T) *aptFixture {
 // (its agent stopped at the end) and a maker of test packages.
 func newAptStore(t *testing.T) (root string, s *store.FS, a *apt.Aptly, mk func(sub string, p apttest.Package) string) {
 	t.Helper()
-	root = filepath.Join(t.TempDir(), "store")
-	s, err := store.OpenFS(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gnupg, err := os.MkdirTemp("", "g") // short: gpg-agent's socket lives there
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr := &apt.Keyring{Home: gnupg}
-	t.Cleanup(func() { kr.KillAgent(); os.RemoveAll(gnupg) })
+	s, a = publishtest.APTStore(t)
+	root = s.Root()
 	debDir := t.TempDir()
 	mk = func(sub string, p apttest.Package) string {
 		d := filepath.Join(debDir, sub)
 		os.MkdirAll(d, 0o755)
 		return apttest.Build(t, d, p)
 	}
-	return root, s, &apt.Aptly{Root: filepath.Join(root, "aptly"), Keyring: kr}, mk
+	return root, s, a, mk
 }
 
 func (f *aptFixture) served(t *testing.T) map[string]string {

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
+	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
 // Sha is a fake commit id made of one repeated letter ('a'+n).
@@ -144,4 +146,42 @@ func AptGet(t *testing.T, dir, sources string, args ...string) (string, error) {
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// RequireAPT skips the test under `bazel test` (the APT tests run in go
+// test ./..., ci/test), or when aptly, gpg, dpkg-deb or one of bins is
+// missing.
+func RequireAPT(t testing.TB, bins ...string) {
+	t.Helper()
+	if os.Getenv("TEST_SRCDIR") != "" {
+		t.Skip("skipping under bazel test: the APT integration tests run in go test ./... (ci/test)")
+	}
+	if err := apt.Available(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	for _, bin := range bins {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("skipping: %s is not installed (ci/lib.sh installs it)", bin)
+		}
+	}
+}
+
+// APTStore opens a store in a new temporary directory, with aptly's root
+// under it (STORE/aptly, as stride uses it) signing with a key in a new
+// GnuPG home (a short path: gpg-agent's socket path is limited), which is
+// removed with its agent after the test.
+func APTStore(t testing.TB) (*store.FS, *apt.Aptly) {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "store")
+	s, err := store.OpenFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gnupg, err := os.MkdirTemp("", "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := &apt.Keyring{Home: gnupg}
+	t.Cleanup(func() { kr.KillAgent(); os.RemoveAll(gnupg) })
+	return s, &apt.Aptly{Root: filepath.Join(root, "aptly"), Keyring: kr}
 }
