@@ -246,12 +246,8 @@ func promoteRun(env *Env, c *Command, args []string) error {
 	if !*auto {
 		out, err := promote.Promote(ctx, o, promote.Manual{Build: build, Env: *to, Reason: *reason, Override: *override})
 		if out != nil {
-			if *pf.asJSON {
-				if jerr := storeWriteJSON(env, out); jerr != nil {
-					return jerr
-				}
-			} else {
-				printOutcome(env, out)
+			if perr := printOutcomeOrJSON(env, *pf.asJSON, out); perr != nil {
+				return perr
 			}
 		}
 		return promoteErr(err)
@@ -327,6 +323,16 @@ func promoteHold(env *Env, parent *Command, sub string, args []string) error {
 	var pf promoteFlags
 	pf.add(fs)
 	reason := fs.String("reason", "", "why (required; recorded in the ledger)")
+	return runEnvCommand(env, fs, &pf, args, func(ctx context.Context, o promote.Options, name string) (*promote.Outcome, error) {
+		return promote.Hold(ctx, o, name, *reason, sub == "hold")
+	})
+}
+
+// runEnvCommand runs a command on one environment: it parses ENV (before
+// or after the flags) and the flags, opens what the robot needs, runs act
+// and prints its outcome.
+func runEnvCommand(env *Env, fs *flag.FlagSet, pf *promoteFlags, args []string,
+	act func(ctx context.Context, o promote.Options, name string) (*promote.Outcome, error)) error {
 	var name string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
@@ -346,11 +352,17 @@ func promoteHold(env *Env, parent *Command, sub string, args []string) error {
 	defer done()
 	ctx, stop := signalContext()
 	defer stop()
-	out, err := promote.Hold(ctx, o, name, *reason, sub == "hold")
-	if err != nil {
-		return promoteErr(err)
+	out, err := act(ctx, o, name)
+	if out != nil {
+		if perr := printOutcomeOrJSON(env, *pf.asJSON, out); perr != nil {
+			return perr
+		}
 	}
-	if *pf.asJSON {
+	return promoteErr(err)
+}
+
+func printOutcomeOrJSON(env *Env, asJSON bool, out *promote.Outcome) error {
+	if asJSON {
 		return storeWriteJSON(env, out)
 	}
 	printOutcome(env, out)
@@ -369,36 +381,9 @@ func init() {
 		pf.add(fs)
 		to := fs.String("to", "", "the `build` to go back to (default: the newest good build ENV served before)")
 		reason := fs.String("reason", "", "why (recorded in the ledger)")
-		var name string
-		if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-			name, args = args[0], args[1:]
-		}
-		if err := ParseFlags(fs, args); err != nil {
-			return err
-		}
-		if name == "" && fs.NArg() == 1 {
-			name = fs.Arg(0)
-		} else if fs.NArg() > 0 || name == "" {
-			return Usagef("want one ENV")
-		}
-		o, done, err := pf.options(env)
-		if err != nil {
-			return err
-		}
-		defer done()
-		ctx, stop := signalContext()
-		defer stop()
-		out, err := promote.Rollback(ctx, o, name, *to, *reason)
-		if out != nil {
-			if *pf.asJSON {
-				if jerr := storeWriteJSON(env, out); jerr != nil {
-					return jerr
-				}
-			} else {
-				printOutcome(env, out)
-			}
-		}
-		return promoteErr(err)
+		return runEnvCommand(env, fs, &pf, args, func(ctx context.Context, o promote.Options, name string) (*promote.Outcome, error) {
+			return promote.Rollback(ctx, o, name, *to, *reason)
+		})
 	}
 	register(c)
 }
