@@ -64,22 +64,8 @@ func run(stride, dir string, builds, events, reps int) error {
 	}
 	var got []promotebench.Timing
 	for _, m := range ms {
-		var t promotebench.Timing
-		var err error
-		if m.prep != nil {
-			// Each timed run starts without the cache.
-			var ds, cpu []time.Duration
-			for i := 0; i < reps; i++ {
-				m.prep()
-				one, err := promotebench.Time(ctx, m.name, 1, repo, m.argv...)
-				if err != nil {
-					return err
-				}
-				ds, cpu = append(ds, one.Median), append(cpu, one.CPU)
-				m.prep()
-			}
-			t = promotebench.Timing{Name: m.name, Median: promotebench.Median(ds), CPU: promotebench.Median(cpu), Runs: reps}
-		} else if t, err = promotebench.Time(ctx, m.name, reps, repo, m.argv...); err != nil {
+		t, err := promotebench.Time(ctx, m.name, reps, repo, m.prep, m.argv...)
+		if err != nil {
 			return err
 		}
 		got = append(got, t)

@@ -181,11 +181,14 @@ type Timing struct {
 	Runs   int
 }
 
-// Time runs argv reps times (after one warm-up run) and returns the
-// median wall time.
-func Time(ctx context.Context, name string, reps int, dir string, argv ...string) (Timing, error) {
+// Time runs argv reps times (after one warm-up run), each after prep (if
+// not nil), and returns the medians.
+func Time(ctx context.Context, name string, reps int, dir string, prep func(), argv ...string) (Timing, error) {
 	var ds, cpu []time.Duration
 	for i := 0; i <= reps; i++ {
+		if prep != nil {
+			prep()
+		}
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		cmd.Dir = dir
 		var errb bytes.Buffer
