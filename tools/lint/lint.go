@@ -6,6 +6,7 @@
 //     for the error;
 //   - noprint: no fmt.Print* or print/println in library packages (libs/,
 //     internal/);
+//   - gitexec: in tools/stride, only package gitrepo starts git;
 //   - httptimeout: no http.ListenAndServe, and http.Server literals set read
 //     and write (or idle) timeouts;
 //   - newstdlib: no standard-library packages, symbols or builtins newer
@@ -17,6 +18,7 @@ package lint
 
 import (
 	"github.com/strideci/monorepo/tools/lint/execstderr"
+	"github.com/strideci/monorepo/tools/lint/gitexec"
 	"github.com/strideci/monorepo/tools/lint/httptimeout"
 	"github.com/strideci/monorepo/tools/lint/newstdlib"
 	"github.com/strideci/monorepo/tools/lint/noprint"
@@ -26,6 +28,7 @@ import (
 // Analyzers are the monorepo's own analyzers, in name order.
 var Analyzers = []*analysis.Analyzer{
 	execstderr.Analyzer,
+	gitexec.Analyzer,
 	httptimeout.Analyzer,
 	newstdlib.Analyzer,
 	noprint.Analyzer,

@@ -33,11 +33,10 @@ package execstderr
 
 import (
 	"go/ast"
-	"go/constant"
 	"go/token"
 	"go/types"
-	"path"
 
+	"github.com/strideci/monorepo/tools/lint/internal/execcall"
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/inspect"
 	"golang.org/x/tools/go/ast/inspector"
@@ -288,39 +287,7 @@ func verdict(c *command, r runCall, exitErrorNamed bool) string {
 // commandProgram returns "git" or "bazel" when e is a call of exec.Command
 // or exec.CommandContext with that constant program name, else "".
 func commandProgram(pass *analysis.Pass, e ast.Expr) string {
-	call, ok := unparen(e).(*ast.CallExpr)
-	if !ok {
-		return ""
-	}
-	var id *ast.Ident
-	switch fun := call.Fun.(type) {
-	case *ast.SelectorExpr:
-		id = fun.Sel
-	case *ast.Ident:
-		id = fun
-	default:
-		return ""
-	}
-	fn, ok := pass.TypesInfo.Uses[id].(*types.Func)
-	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "os/exec" {
-		return ""
-	}
-	argi := -1
-	switch fn.Name() {
-	case "Command":
-		argi = 0
-	case "CommandContext":
-		argi = 1
-	}
-	if argi < 0 || len(call.Args) <= argi {
-		return ""
-	}
-	tv, ok := pass.TypesInfo.Types[call.Args[argi]]
-	if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
-		return ""
-	}
-	prog := path.Base(constant.StringVal(tv.Value))
-	if Programs[prog] {
+	if prog := execcall.Program(pass.TypesInfo, e); Programs[prog] {
 		return prog
 	}
 	return ""

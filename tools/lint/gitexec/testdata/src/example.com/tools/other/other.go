@@ -1,0 +1,5 @@
+package other
+
+import "os/exec"
+
+func f() { _ = exec.Command("git", "status") }

@@ -1,0 +1,5 @@
+package bad
+
+import "os/exec"
+
+func helper() { _ = exec.Command("git", "init") } // tests may build repositories

@@ -1,0 +1,5 @@
+package gitrepo
+
+import "os/exec"
+
+func run() { _ = exec.Command("git", "status") }

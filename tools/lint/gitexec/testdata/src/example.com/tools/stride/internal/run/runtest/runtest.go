@@ -1,0 +1,5 @@
+package runtest
+
+import "os/exec"
+
+func Git() { _ = exec.Command("git", "init") }
