@@ -23,13 +23,15 @@
 // # Changed files and renames
 //
 // Files lists the changed paths once for everyone (the report, the
-// affected set's reasons, owners). The rename rule is git's: an added and
-// a deleted file are a rename when their contents are at least
-// gitrepo.RenameScore (50) percent similar, exact renames first
-// (gitrepo.ChangedFiles; what `git diff -M` and code hosts show). Work-tree
-// changes (Uncommitted) are not paired into renames: a file moved in the
-// work tree is a deletion and an addition, as `git status --no-renames`
-// sees it.
+// affected set's reasons, owners). The one rename rule is
+// gitrepo.ChangedFiles's (go-git's rename detection): a deleted and an
+// added file are a rename when their contents are identical (any file
+// mode, the same on both sides), or, for regular files, at least
+// gitrepo.RenameScore (50) percent similar. That is `git diff -M` except
+// for executables and symbolic links, which must be exact renames here
+// (git also pairs similar ones). Work-tree changes (Uncommitted) are not
+// paired into renames: a file moved in the work tree is a deletion and an
+// addition, as `git status --no-renames` sees it.
 package change
 
 import (

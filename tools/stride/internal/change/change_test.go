@@ -2,6 +2,8 @@ package change_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -95,6 +97,13 @@ func TestResolveNoDefaultBranch(t *testing.T) {
 func TestFilesRenames(t *testing.T) {
 	g := gittest.New(t)
 	body := strings.Repeat("package lib\n// a line of the file\n", 20)
+	script := "#!/bin/sh\necho a script long enough to be similar when edited\n"
+	g.Write(map[string]string{"run.sh": script, "same.sh": script + "# same\n"})
+	for _, p := range []string{"run.sh", "same.sh"} {
+		if err := os.Chmod(filepath.Join(g.Dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	g.Commit("c1", map[string]string{"lib/old.go": body, "lib/same.go": "package lib\n", "gone.txt": "x\n"})
 	g.Git("checkout", "-q", "-b", "feature")
 	g.Commit("move", map[string]string{
@@ -102,6 +111,12 @@ func TestFilesRenames(t *testing.T) {
 		"lib/same.go!": "", "pkg/same.go": "package lib\n", // an exact rename
 		"gone.txt!": "", "added.txt": "completely different\n",
 	})
+	// An executable moved with an edit is not a rename (go-git pairs
+	// similar regular files only); moved as it is, it is.
+	g.Git("mv", "run.sh", "edited.sh")
+	g.Git("mv", "same.sh", "moved.sh")
+	g.Write(map[string]string{"edited.sh": script + "# edited\n"})
+	g.Git("commit", "-q", "-am", "move scripts")
 	c, err := change.Open(g.Dir, change.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -112,9 +127,12 @@ func TestFilesRenames(t *testing.T) {
 	}
 	want := []gitrepo.Change{
 		{Path: "added.txt", Status: gitrepo.Added},
+		{Path: "edited.sh", Status: gitrepo.Added},
 		{Path: "gone.txt", Status: gitrepo.Deleted},
 		{Path: "lib/new.go", OldPath: "lib/old.go", Status: gitrepo.Renamed},
+		{Path: "moved.sh", OldPath: "same.sh", Status: gitrepo.Renamed},
 		{Path: "pkg/same.go", OldPath: "lib/same.go", Status: gitrepo.Renamed},
+		{Path: "run.sh", Status: gitrepo.Deleted},
 	}
 	if d := cmp.Diff(want, files); d != "" {
 		t.Errorf("files (-want +got):\n%s", d)
@@ -123,7 +141,7 @@ func TestFilesRenames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(map[string]string{"lib/new.go": "lib/old.go", "pkg/same.go": "lib/same.go"}, ren); d != "" {
+	if d := cmp.Diff(map[string]string{"lib/new.go": "lib/old.go", "moved.sh": "same.sh", "pkg/same.go": "lib/same.go"}, ren); d != "" {
 		t.Errorf("renames (-want +got):\n%s", d)
 	}
 }

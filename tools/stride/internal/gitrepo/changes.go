@@ -36,7 +36,10 @@ const RenameScore = 50
 // ChangedFiles compares the trees of base and head and returns the changed
 // files sorted by Path, with renames detected as git does (exact renames,
 // then content similarity of at least RenameScore percent when at most
-// 1,000 files were added or deleted). It compares trees, so it works when
+// 1,000 files were added or deleted), except that go-git pairs similar
+// files only when both are regular files: an executable or a symbolic
+// link is renamed only when its content is unchanged. This is stride's
+// one rename rule (package change). It compares trees, so it works when
 // base is not an ancestor of head (a force push). The zero hash as base
 // means the empty tree (every file of head is added). A base missing from
 // a shallow clone gives an error wrapping ErrShallow that names the fetch

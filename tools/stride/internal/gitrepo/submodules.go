@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -47,10 +46,10 @@ func (r *Repo) gitCommonDir() string {
 	r.subs.mu.Lock()
 	defer r.subs.mu.Unlock()
 	if r.subs.commonDir == "" && r.workTree != "" {
-		out, err := exec.Command("git", "-C", r.workTree, "rev-parse", "--path-format=absolute", "--git-common-dir").Output()
+		out, err := r.runner().Run(context.Background(), nil, "rev-parse", "--path-format=absolute", "--git-common-dir")
 		if err == nil {
 			r.subs.commonDir = strings.TrimSpace(string(out))
-		} else if out, err := exec.Command("git", "-C", r.workTree, "rev-parse", "--git-common-dir").Output(); err == nil {
+		} else if out, err := r.runner().Run(context.Background(), nil, "rev-parse", "--git-common-dir"); err == nil {
 			d := strings.TrimSpace(string(out))
 			if !filepath.IsAbs(d) {
 				d = filepath.Join(r.workTree, d)
@@ -266,7 +265,7 @@ func (r *Repo) submoduleWorkTreeChanges(p string, commit plumbing.Hash) ([]WorkT
 // submoduleChanges is submoduleWorkTreeChanges for a path git status
 // reports, when HEAD's tree has a gitlink there.
 func (r *Repo) submoduleChanges(p string) ([]WorkTreeChange, bool) {
-	out, err := exec.Command("git", "-C", r.workTree, "ls-tree", "-z", "HEAD", "--", p).Output()
+	out, err := r.runner().Run(context.Background(), nil, "ls-tree", "-z", "HEAD", "--", p)
 	if err != nil {
 		return nil, false
 	}
