@@ -58,6 +58,18 @@ type need struct {
 // made redundant.
 func Suggest(res *Result) *Suggestion {
 	s := &Suggestion{Schema: SuggestSchema, Base: res.Base, Head: res.Head, Approvers: []SuggestedApprover{}}
+	needs, unresolved := needsOf(res, blockedEmails(res))
+	s.Unresolved = unresolved
+	picked := prune(pickGreedy(needs), needs)
+	for _, p := range picked {
+		s.Approvers = append(s.Approvers, describeApprover(p, needs))
+	}
+	return s
+}
+
+// blockedEmails are the people who cannot be suggested: those who
+// approved already and the change's authors.
+func blockedEmails(res *Result) map[string]bool {
 	blocked := map[string]bool{}
 	for _, a := range res.Approvals {
 		blocked[strings.ToLower(a.Email)] = true
@@ -65,7 +77,15 @@ func Suggest(res *Result) *Suggestion {
 	for _, a := range res.Authors {
 		blocked[strings.ToLower(a)] = true
 	}
+	return blocked
+}
+
+// needsOf is Suggest's first phase: what each file still needs (approvals
+// from its closest owners, missing teams), and the files no suggestion
+// can complete.
+func needsOf(res *Result, blocked map[string]bool) ([]*need, []UnresolvedFile) {
 	var needs []*need
+	var unresolved []UnresolvedFile
 	for i := range res.Files {
 		f := &res.Files[i]
 		if f.Approved || f.owners == nil {
@@ -73,54 +93,22 @@ func Suggest(res *Result) *Suggestion {
 		}
 		o := f.owners
 		if f.Unowned {
-			s.Unresolved = append(s.Unresolved, UnresolvedFile{Path: f.Path, Reason: "no OWNERS entry covers it; fix the OWNERS files"})
+			unresolved = append(unresolved, UnresolvedFile{Path: f.Path, Reason: "no OWNERS entry covers it; fix the OWNERS files"})
 			continue
 		}
-		n := &need{f: f, o: o, count: f.Need, pool: map[string]bool{}, teams: map[string]map[string]bool{}, reach: map[string]map[string]bool{}}
-		// People by level, closest first.
-		byLevel := map[int][]string{}
-		var levels []int
-		for _, p := range o.People() {
-			if blocked[p] {
-				continue
-			}
-			l := o.LevelOf(p)
-			if _, ok := byLevel[l]; !ok {
-				levels = append(levels, l)
-			}
-			byLevel[l] = append(byLevel[l], p)
-		}
-		sort.Ints(levels)
-		for _, l := range levels {
-			if len(n.pool) >= n.count && len(n.pool) > 0 {
-				break
-			}
-			for _, p := range byLevel[l] {
-				n.pool[p] = true
-			}
-		}
+		n := &need{f: f, o: o, count: f.Need, pool: closestPool(o, f.Need, blocked), teams: map[string]map[string]bool{}, reach: map[string]map[string]bool{}}
 		if n.count > len(n.pool) {
 			reason := "needs " + plural(n.count, "more approval", "more approvals") + " but only " + plural(len(n.pool), "listed person", "listed people") + " can still give one"
 			if o.Anyone() {
 				reason += "; a \"*\" entry lets any other reviewer approve"
 			}
-			s.Unresolved = append(s.Unresolved, UnresolvedFile{Path: f.Path, Reason: reason})
+			unresolved = append(unresolved, UnresolvedFile{Path: f.Path, Reason: reason})
 			n.count = len(n.pool)
 		}
 		for _, team := range f.MissingTeams {
-			set := map[string]bool{}
-			for _, tr := range o.Teams {
-				if tr.Team != team {
-					continue
-				}
-				for _, m := range tr.Members {
-					if !blocked[m] {
-						set[m] = true
-					}
-				}
-			}
+			set := teamMembers(o, team, blocked)
 			if len(set) == 0 {
-				s.Unresolved = append(s.Unresolved, UnresolvedFile{Path: f.Path, Reason: "no member of @" + team + " can still approve"})
+				unresolved = append(unresolved, UnresolvedFile{Path: f.Path, Reason: "no member of @" + team + " can still approve"})
 				continue
 			}
 			n.teams[team] = set
@@ -128,51 +116,64 @@ func Suggest(res *Result) *Suggestion {
 		}
 		needs = append(needs, n)
 	}
+	return needs, unresolved
+}
 
+// closestPool is who may count toward count approvals: the people of the
+// closest level, widening level by level until there are count of them.
+func closestPool(o *Owners, count int, blocked map[string]bool) map[string]bool {
+	byLevel := map[int][]string{}
+	var levels []int
+	for _, p := range o.People() {
+		if blocked[p] {
+			continue
+		}
+		l := o.LevelOf(p)
+		if _, ok := byLevel[l]; !ok {
+			levels = append(levels, l)
+		}
+		byLevel[l] = append(byLevel[l], p)
+	}
+	sort.Ints(levels)
+	pool := map[string]bool{}
+	for _, l := range levels {
+		if len(pool) >= count && len(pool) > 0 {
+			break
+		}
+		for _, p := range byLevel[l] {
+			pool[p] = true
+		}
+	}
+	return pool
+}
+
+// teamMembers are the members of team (as o's grants list them) who may
+// still approve.
+func teamMembers(o *Owners, team string, blocked map[string]bool) map[string]bool {
+	set := map[string]bool{}
+	for _, tr := range o.Teams {
+		if tr.Team != team {
+			continue
+		}
+		for _, m := range tr.Members {
+			if !blocked[m] {
+				set[m] = true
+			}
+		}
+	}
+	return set
+}
+
+// pickGreedy is Suggest's second phase, greedy set cover: repeatedly the
+// person who helps the most needs (ties: the closer, then alphabetical),
+// until no one helps.
+func pickGreedy(needs []*need) []string {
 	var picked []string
 	pickedSet := map[string]bool{}
 	for {
-		cands := map[string]bool{}
-		for _, n := range needs {
-			if n.count > 0 {
-				for p := range n.pool {
-					cands[p] = true
-				}
-			}
-			for _, set := range n.teams {
-				for p := range set {
-					cands[p] = true
-				}
-			}
-		}
-		best, bestGain, bestCost := "", 0, 0
-		for _, c := range sortedKeys(cands) {
-			if pickedSet[c] {
-				continue
-			}
-			gain, cost := 0, 0
-			for _, n := range needs {
-				helps := false
-				if n.count > 0 && n.pool[c] {
-					gain++
-					helps = true
-				}
-				for _, set := range n.teams {
-					if set[c] {
-						gain++
-						helps = true
-					}
-				}
-				if helps {
-					cost += n.o.LevelOf(c)
-				}
-			}
-			if gain > bestGain || gain == bestGain && gain > 0 && cost < bestCost {
-				best, bestGain, bestCost = c, gain, cost
-			}
-		}
-		if bestGain == 0 {
-			break
+		best := bestCandidate(needs, pickedSet)
+		if best == "" {
+			return picked
 		}
 		picked = append(picked, best)
 		pickedSet[best] = true
@@ -187,37 +188,83 @@ func Suggest(res *Result) *Suggestion {
 			}
 		}
 	}
-	picked = prune(picked, needs)
+}
 
-	for _, p := range picked {
-		sa := SuggestedApprover{Email: p, Level: -1}
-		via := map[string]bool{}
+// bestCandidate is the person not yet picked who helps the most open
+// needs, or "" when no one helps.
+func bestCandidate(needs []*need, pickedSet map[string]bool) string {
+	cands := map[string]bool{}
+	for _, n := range needs {
+		if n.count > 0 {
+			for p := range n.pool {
+				cands[p] = true
+			}
+		}
+		for _, set := range n.teams {
+			for p := range set {
+				cands[p] = true
+			}
+		}
+	}
+	best, bestGain, bestCost := "", 0, 0
+	for _, c := range sortedKeys(cands) {
+		if pickedSet[c] {
+			continue
+		}
+		gain, cost := 0, 0
 		for _, n := range needs {
-			helps := n.pool[p] && n.f.Need > 0
-			for _, set := range n.reach {
-				if set[p] {
+			helps := false
+			if n.count > 0 && n.pool[c] {
+				gain++
+				helps = true
+			}
+			for _, set := range n.teams {
+				if set[c] {
+					gain++
 					helps = true
 				}
 			}
-			if !helps {
-				continue
-			}
-			sa.Files = append(sa.Files, n.f.Path)
-			l := n.o.LevelOf(p)
-			if sa.Level < 0 || l < sa.Level {
-				sa.Level = l
-			}
-			for _, g := range n.o.Grants {
-				if !g.Anyone && containsSorted(g.Members, p) {
-					via[g.Entry+" ("+g.Source.FileLine()+")"] = true
-					break
-				}
+			if helps {
+				cost += n.o.LevelOf(c)
 			}
 		}
-		sa.Via = sortedKeys(via)
-		s.Approvers = append(s.Approvers, sa)
+		if gain > bestGain || gain == bestGain && gain > 0 && cost < bestCost {
+			best, bestGain, bestCost = c, gain, cost
+		}
 	}
-	return s
+	return best
+}
+
+// describeApprover is Suggest's last phase for one picked person: the
+// files their approval helps, their closest level and the OWNERS entries
+// that make them an owner.
+func describeApprover(p string, needs []*need) SuggestedApprover {
+	sa := SuggestedApprover{Email: p, Level: -1}
+	via := map[string]bool{}
+	for _, n := range needs {
+		helps := n.pool[p] && n.f.Need > 0
+		for _, set := range n.reach {
+			if set[p] {
+				helps = true
+			}
+		}
+		if !helps {
+			continue
+		}
+		sa.Files = append(sa.Files, n.f.Path)
+		l := n.o.LevelOf(p)
+		if sa.Level < 0 || l < sa.Level {
+			sa.Level = l
+		}
+		for _, g := range n.o.Grants {
+			if !g.Anyone && containsSorted(g.Members, p) {
+				via[g.Entry+" ("+g.Source.FileLine()+")"] = true
+				break
+			}
+		}
+	}
+	sa.Via = sortedKeys(via)
+	return sa
 }
 
 // prune drops picked people whose approval is not needed once the others
