@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 )
 
@@ -32,6 +33,9 @@ func loadLenient(r *gitrepo.Repo, commit plumbing.Hash) (*Tree, error) {
 
 // RepoCheck says which change CheckRepo checks and with what approvals.
 type RepoCheck struct {
+	// Change is the change, when the caller has resolved it; else Base
+	// and Head name it.
+	Change *change.Change
 	// Head is the change's head revision; "" means HEAD.
 	Head string
 	// Base is the revision the change is compared with; "" means the merge
@@ -49,37 +53,6 @@ type RepoCheck struct {
 	NoSelfApproval bool
 }
 
-// ResolveRange returns the base and head commits of a RepoCheck.
-func ResolveRange(r *gitrepo.Repo, baseRev, headRev string) (base, head plumbing.Hash, err error) {
-	if headRev == "" {
-		headRev = "HEAD"
-	}
-	head, err = r.ResolveRevision(headRev)
-	if err != nil {
-		return base, head, fmt.Errorf("head: %w", err)
-	}
-	if baseRev != "" {
-		base, err = r.ResolveRevision(baseRev)
-		if err != nil {
-			return base, head, fmt.Errorf("base: %w", err)
-		}
-		return base, head, nil
-	}
-	branch, err := r.DefaultBranch()
-	if err != nil {
-		return base, head, fmt.Errorf("base: %w", err)
-	}
-	tip, err := r.ResolveRevision(branch)
-	if err != nil {
-		return base, head, fmt.Errorf("base: %w", err)
-	}
-	base, err = r.MergeBase(head, tip)
-	if err != nil {
-		return base, head, fmt.Errorf("base: merge base of %s and %s: %w (pass --base)", headRev, branch, err)
-	}
-	return base, head, nil
-}
-
 // CheckRepo checks the change base..head of a repository: the changed
 // files (renames detected), approvals from Approved-by trailers of the
 // change's commits and from the reviews file, the commits' authors, head's
@@ -89,15 +62,19 @@ func ResolveRange(r *gitrepo.Repo, baseRev, headRev string) (base, head plumbing
 // Errors: unknown revisions (gitrepo.ErrUnknownRevision), shallow clones
 // (gitrepo.ErrShallow), a bad reviews file (ErrBadApprovals).
 func CheckRepo(r *gitrepo.Repo, opts RepoCheck) (*Result, error) {
-	base, head, err := ResolveRange(r, opts.Base, opts.Head)
-	if err != nil {
-		return nil, err
+	c := opts.Change
+	if c == nil {
+		var err error
+		if c, err = change.Resolve(r, change.Options{Base: opts.Base, Head: opts.Head}); err != nil {
+			return nil, err
+		}
 	}
+	base, head := c.Base, c.Head
 	headTree, err := loadLenient(r, head)
 	if err != nil {
 		return nil, err
 	}
-	changes, err := r.ChangedFiles(base, head)
+	changes, err := c.Files()
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/utils/diff"
 	"github.com/sergi/go-diff/diffmatchpatch"
 
+	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 )
 
@@ -21,8 +22,8 @@ const maxScanSize = 8 << 20
 
 // Check checks the change base..head of the repository that contains
 // repoDir. base "" or all zeros (git's "no commit", as a hook passes for a
-// new branch) means the repository's default branch, or head's whole
-// history when there is none. head "" means HEAD.
+// new branch) means the merge base of head and the default branch, or
+// head's whole history when there is none. head "" means HEAD.
 //
 // A revision that does not resolve gives an error wrapping
 // gitrepo.ErrUnknownRevision; bad options wrap ErrBadInput. Findings are
@@ -31,28 +32,23 @@ func Check(ctx context.Context, repoDir, base, head string, opts Options) (*Resu
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	repo, err := gitrepo.Open(repoDir)
+	if strings.Trim(base, "0") == "" {
+		base = ""
+	}
+	c, err := change.Open(repoDir, change.Options{Base: base, Head: head, WholeHistory: true})
 	if err != nil {
 		return nil, err
 	}
-	if head == "" {
-		head = "HEAD"
-	}
-	headH, err := repo.ResolveRevision(head)
-	if err != nil {
-		return nil, fmt.Errorf("--head: %w", err)
-	}
-	var baseH plumbing.Hash
-	if base == "" || strings.Trim(base, "0") == "" {
-		if def, err := repo.DefaultBranch(); err == nil {
-			if h, err := repo.ResolveRevision(def); err == nil {
-				baseH = h
-			}
-		}
-	} else if baseH, err = repo.ResolveRevision(base); err != nil {
-		return nil, fmt.Errorf("--base: %w", err)
-	}
+	return CheckChange(ctx, c, opts)
+}
 
+// CheckChange is Check of a resolved change.
+func CheckChange(ctx context.Context, c *change.Change, opts Options) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	repo, baseH, headH := c.Repo, c.Base, c.Head
+	base, head := c.BaseRev, c.HeadRev
 	res := &Result{Schema: Schema, Head: headH.String(), Findings: []Finding{}}
 	if !baseH.IsZero() {
 		res.Base = baseH.String()
