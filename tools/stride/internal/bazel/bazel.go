@@ -45,6 +45,11 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("bazel %s: exit code %d:\n%s", strings.Join(e.Args, " "), e.ExitCode, tail(e.Stderr, 40))
 }
 
+// ErrStart: Bazel could not be started (no binary, a launcher or
+// server that fails before it runs any command). An infrastructure
+// failure, whatever the workspace holds.
+var ErrStart = errors.New("bazel could not start")
+
 // Exit codes of Bazel that callers tell apart.
 const (
 	ExitBuildFailed = 1 // build failed (or tests failed to build)

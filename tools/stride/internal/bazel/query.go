@@ -198,7 +198,7 @@ func (b *Bazel) VersionKey(ctx context.Context) (string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("bazel --version in %s: %v: %s", b.Dir, err, strings.TrimSpace(string(out)+"\n"+stderr.String()))
+		return "", fmt.Errorf("%w: bazel --version in %s: %v: %s", ErrStart, b.Dir, err, strings.TrimSpace(string(out)+"\n"+stderr.String()))
 	}
 	v := strings.TrimSpace(string(out))
 	if strings.Contains(v, "no_version") || strings.Contains(v, "development") || v == "bazel" {

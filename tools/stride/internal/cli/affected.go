@@ -64,12 +64,12 @@ func init() {
 		}
 		res, err := affected.Compute(ctx, opts)
 		if err != nil {
-			var ie *affected.InputError
 			var be *bazel.Error
-			if errors.As(err, &ie) || errors.As(err, &be) {
-				return Exit(ExitUsage, err)
+			if errors.As(err, &be) {
+				// Bazel ran and failed: the workspace at head (exit 2).
+				return &affected.InputError{Err: err}
 			}
-			return err
+			return err // exitCodeOf: an input error 2, Bazel that cannot start 3
 		}
 		if *explain != "" {
 			e, err := res.Explain(*explain)
@@ -93,9 +93,12 @@ func init() {
 	register(c)
 }
 
+// writeJSON is every command's --json writer: indented, with <, > and &
+// as they are (no HTML escaping), one document.
 func writeJSON(env *Env, v interface{}) error {
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("write JSON: %w", err)
 	}

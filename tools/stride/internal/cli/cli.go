@@ -14,14 +14,6 @@ import (
 	"sort"
 )
 
-// Exit codes, stable and documented in `stride help`.
-const (
-	ExitOK       = 0 // success (an empty result is success)
-	ExitFindings = 1 // the command ran and found problems (failed tests, missing approvals, lint errors)
-	ExitUsage    = 2 // bad usage or bad input (unknown flag, unknown commit, malformed file)
-	ExitInternal = 3 // internal or infrastructure error
-)
-
 // Env is what a subcommand runs against.
 type Env struct {
 	// Dir is the repository directory: -C DIR, else BUILD_WORKSPACE_DIRECTORY
@@ -115,18 +107,15 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	if err == nil {
 		return ExitOK
 	}
+	msg := err
 	var ee *ExitError
 	if errors.As(err, &ee) {
-		if ee.Err != nil {
-			if errors.Is(ee.Err, flag.ErrHelp) {
-				return ExitOK
-			}
-			fmt.Fprintf(stderr, "stride %s: %v\n", name, ee.Err)
-		}
-		return ee.Code
+		msg = ee.Err
 	}
-	fmt.Fprintf(stderr, "stride %s: %v\n", name, err)
-	return ExitInternal
+	if msg != nil && !errors.Is(msg, flag.ErrHelp) {
+		fmt.Fprintf(stderr, "stride %s: %v\n", name, msg)
+	}
+	return exitCodeOf(err)
 }
 
 func workDir(dir string) (string, error) {

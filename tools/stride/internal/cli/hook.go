@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/hook"
 	"github.com/strideci/monorepo/tools/stride/internal/progress"
@@ -70,7 +70,7 @@ func hookInstall(env *Env, sub string, args []string) error {
 	state := fs.String("state", "", "record runs under `DIR` (default: $XDG_DATA_HOME/stride/hooks/<repo>-<hash>)")
 	strideBin := fs.String("stride", "", "the stride binary the hook runs (default: this one)")
 	force := fs.Bool("force", false, "replace a hook stride did not install")
-	var runArgs runStringList
+	var runArgs stringList
 	fs.Var(&runArgs, "run-arg", "pass `ARG` to `stride run` (repeatable), e.g. --run-arg=--jobs=4")
 	if err := ParseFlags(fs, args); err != nil {
 		return err
@@ -105,14 +105,14 @@ func hookInstall(env *Env, sub string, args []string) error {
 			return fmt.Errorf("find the stride binary: %w (pass --stride)", err)
 		}
 	}
-	bin = runAbsPath(env.Dir, bin)
+	bin = absPath(env.Dir, bin)
 	if strings.Contains(bin, "go-build") {
 		fmt.Fprintf(env.Stderr, "stride hook: warning: %s looks like a temporary `go run` binary; pass --stride with an installed one\n", bin)
 	}
 	o := hook.InstallOptions{Kind: kind, GitDir: gitDir, Stride: bin, RunArgs: runArgs, Force: *force}
 	o.StateDir = hook.DefaultStateDir(gitDir)
 	if *state != "" {
-		o.StateDir = runAbsPath(env.Dir, *state)
+		o.StateDir = absPath(env.Dir, *state)
 	}
 	path, err := hook.Install(o)
 	if err != nil {
@@ -150,47 +150,46 @@ func parseRunArgs(args []string) (*runFlags, error) {
 	return &rf, nil
 }
 
-// hookRunFunc runs the pipeline for a hook job, in process.
+// hookRunFunc runs the pipeline for a hook job, in process. The change
+// is the push's: base is the pushed ref's previous tip when the work
+// directory has it (change.Options.Pushed).
 func hookRunFunc(rf *runFlags, branch string) hook.RunFunc {
 	return func(ctx context.Context, workDir, base, head, outDir string, log io.Writer) (string, int, error) {
 		env := &Env{Dir: workDir, Stdout: log, Stderr: log}
-		if base != "" {
-			// A pre-push's remote commit may be unknown here (the remote
-			// moved on): fall back to the default base.
-			if repo, err := gitrepo.Open(workDir); err == nil {
-				if _, err := repo.ResolveRevision(base); err != nil {
-					fmt.Fprintf(log, "stride hook: base %.12s is not in this repository; using the default base\n", base)
-					base = ""
-				}
-			}
-		}
-		opts, err := rf.options(env)
+		ch, err := change.Open(workDir, change.Options{Pushed: base, Head: head, FirstParent: true})
 		if err != nil {
-			return string(report.StatusError), 2, err
+			return string(report.StatusError), exitCodeOf(err), err
 		}
-		opts.Base, opts.Head, opts.OutDir, opts.Branch = base, head, outDir, branch
+		if ch.Note != "" {
+			fmt.Fprintf(log, "stride hook: %s\n", ch.Note)
+		}
+		p, err := rf.pipeline(env, ch)
+		if err != nil {
+			return string(report.StatusError), exitCodeOf(err), err
+		}
+		p.OutDir, p.Branch = outDir, branch
 		pr := progress.New(log, false)
-		opts.Progress = pr
-		rep, err := run.Run(ctx, opts)
+		p.Progress = pr
+		o, err := p.Run(ctx)
 		pr.Close()
-		if rep == nil {
-			return string(report.StatusError), 2, err
+		if o.Report == nil {
+			return string(report.StatusError), runExitCode(o, err), err
 		}
-		fmt.Fprintf(log, "stride run: %s: %s\nreport: %s\n", strings.ToUpper(string(rep.Status)), rep.Summary, filepath.Join(outDir, report.MarkdownFile))
-		if err == nil && rep.Status == report.StatusGreen && rf.publish {
-			// A green build that cannot be published is an
-			// infrastructure failure of this push, not a green one.
-			if perr := publishRun(env, outDir); perr != nil {
-				return string(report.StatusError), 2, fmt.Errorf("publish: %w", perr)
-			}
+		printRun(log, workDir, "stride run", o)
+		status := string(o.Report.Status)
+		var pe *run.PublishError
+		if errors.As(err, &pe) {
+			// A green build that cannot be published is a failure of
+			// this push, not a green one.
+			status = string(report.StatusError)
 		}
-		return string(rep.Status), rep.ExitCode, err
+		return status, runExitCode(o, err), err
 	}
 }
 
 type hookCommon struct {
 	state   string
-	runArgs runStringList
+	runArgs stringList
 }
 
 func (h *hookCommon) add(fs *flag.FlagSet) {
@@ -235,7 +234,7 @@ func hookPrePush(env *Env, args []string) error {
 		rec, err := hook.Exec(ctx, hook.Job{StateDir: state, GitDir: gitDir, Branch: branch, SHA: u.New, Base: u.Old,
 			Run: hookRunFunc(rf, branch), Log: env.Stderr})
 		if err != nil {
-			return Exit(ExitUsage, err)
+			return err
 		}
 		fmt.Fprintf(env.Stderr, "stride hook: %s at %s: %s (report: %s)\n", branch, u.New[:12], rec.Status, filepath.Join(rec.ReportDir, report.MarkdownFile))
 		if rec.ExitCode > worst {
@@ -327,7 +326,7 @@ func hookExec(env *Env, args []string) error {
 	rec, err := hook.Exec(ctx, hook.Job{StateDir: hc.state, GitDir: *gitDir, Branch: *branch, SHA: *sha, Base: *base,
 		Queued: queued, Run: hookRunFunc(rf, *branch), Log: env.Stderr})
 	if err != nil {
-		return Exit(ExitUsage, err)
+		return err
 	}
 	fmt.Fprintf(env.Stderr, "stride hook: %s at %s: %s\n", *branch, *sha, rec.Status)
 	if rec.ExitCode != 0 {
@@ -353,7 +352,7 @@ func hookStatus(env *Env, args []string) error {
 		}
 		dir = hook.DefaultStateDir(gitDir)
 	} else {
-		dir = runAbsPath(env.Dir, dir)
+		dir = absPath(env.Dir, dir)
 	}
 	branches := []string{*branch}
 	if *branch == "" {
@@ -377,9 +376,7 @@ func hookStatus(env *Env, args []string) error {
 		recs = append(recs, r)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(recs)
+		return writeJSON(env, recs)
 	}
 	if len(recs) == 0 {
 		fmt.Fprintf(env.Stdout, "no runs recorded under %s\n", dir)

@@ -82,7 +82,7 @@ func ledgerLog(env *Env, args []string) error {
 		if events == nil {
 			events = []ledger.Event{}
 		}
-		return storeWriteJSON(env, events)
+		return writeJSON(env, events)
 	}
 	for _, e := range events {
 		fmt.Fprintln(env.Stdout, e.Line())
@@ -114,7 +114,7 @@ func ledgerVerify(env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if err := storeWriteJSON(env, res); err != nil {
+		if err := writeJSON(env, res); err != nil {
 			return err
 		}
 	} else {

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -193,7 +191,7 @@ func ownersWho(env *Env, args []string) error {
 		list = append(list, tree.Resolve(rel))
 	}
 	if *asJSON {
-		return ownersJSON(env.Stdout, map[string]interface{}{"schema": owners.WhoSchema, "paths": list})
+		return writeJSON(env, map[string]interface{}{"schema": owners.WhoSchema, "paths": list})
 	}
 	if err := owners.WriteWho(env.Stdout, list); err != nil {
 		return err
@@ -217,18 +215,6 @@ func ownersWarnErrors(env *Env, tree *owners.Tree) error {
 	return nil
 }
 
-func ownersJSON(w io.Writer, v interface{}) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-type ownersStrings []string
-
-func (s *ownersStrings) String() string     { return strings.Join(*s, ",") }
-func (s *ownersStrings) Set(v string) error { *s = append(*s, v); return nil }
-
 func ownersCheck(env *Env, args []string, suggest bool) error {
 	name, usage, summary := "check",
 		"stride owners check [--base REV] [--head REV] [--approvals FILE] [--approved-by EMAIL]... [--author EMAIL]... [--no-self-approval] [--format text|md|json]",
@@ -242,7 +228,7 @@ func ownersCheck(env *Env, args []string, suggest bool) error {
 	base := fl.String("base", "", "compare with revision `REV` (default: merge base of --head and the default branch)")
 	head := fl.String("head", "HEAD", "the change's head revision `REV`")
 	approvalsFile := fl.String("approvals", "", "JSON `FILE` of review approvals: GitHub's pull-request reviews API response, or an array of emails")
-	var approvedBy, authors ownersStrings
+	var approvedBy, authors stringList
 	fl.Var(&approvedBy, "approved-by", "count `EMAIL` as an approval (repeatable)")
 	fl.Var(&authors, "author", "the change's author `EMAIL` (repeatable; default: the authors of its commits)")
 	noSelf := fl.Bool("no-self-approval", false, "authors do not count as approvers of files they own")
@@ -298,13 +284,13 @@ func ownersCheck(env *Env, args []string, suggest bool) error {
 	sug := owners.Suggest(res)
 	if suggest {
 		if format == "json" {
-			return ownersJSON(env.Stdout, sug)
+			return writeJSON(env, sug)
 		}
 		return sug.WriteText(env.Stdout)
 	}
 	switch format {
 	case "json":
-		err = ownersJSON(env.Stdout, res)
+		err = writeJSON(env, res)
 	case "md":
 		err = res.WriteMarkdown(env.Stdout, sug)
 	default:
@@ -345,7 +331,7 @@ func ownersLint(env *Env, args []string) error {
 	ds := owners.Lint(tree)
 	rep := owners.NewLintReport(tree, ds, *strict)
 	if *asJSON {
-		if err := ownersJSON(env.Stdout, rep); err != nil {
+		if err := writeJSON(env, rep); err != nil {
 			return err
 		}
 	} else {
@@ -381,7 +367,7 @@ func ownersTeams(env *Env, args []string) error {
 			return ownersInputErr(err)
 		}
 		if *asJSON {
-			return ownersJSON(env.Stdout, map[string]interface{}{"schema": owners.TeamsSchema, "team": strings.TrimPrefix(fl.Arg(0), "@"), "dirs": dirs})
+			return writeJSON(env, map[string]interface{}{"schema": owners.TeamsSchema, "team": strings.TrimPrefix(fl.Arg(0), "@"), "dirs": dirs})
 		}
 		for _, d := range dirs {
 			fmt.Fprintln(env.Stdout, d)
@@ -393,7 +379,7 @@ func ownersTeams(env *Env, args []string) error {
 		if teams == nil {
 			teams = []owners.Team{}
 		}
-		return ownersJSON(env.Stdout, map[string]interface{}{"schema": owners.TeamsSchema, "teams": teams})
+		return writeJSON(env, map[string]interface{}{"schema": owners.TeamsSchema, "teams": teams})
 	}
 	for _, t := range teams {
 		fmt.Fprintf(env.Stdout, "@%s  (%s)\n  members: %s\n  owns: %s\n", t.Name, t.Source.FileLine(),

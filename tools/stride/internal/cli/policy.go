@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/policy"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
@@ -142,9 +142,7 @@ func policyCheck(env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := writeJSON(env, res); err != nil {
 			return err
 		}
 	} else if err := res.WriteText(env.Stdout); err != nil {
@@ -164,9 +162,7 @@ func policyRules(env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(policy.Rules)
+		return writeJSON(env, policy.Rules)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	for _, r := range policy.Rules {
@@ -186,11 +182,8 @@ func policyChecker(bazelBin string) run.CheckerFunc {
 		bazelBin = "bazel"
 	}
 	gazelle := append([]string{bazelBin}, policy.DefaultGazelleCommand[1:]...)
-	return func(ctx context.Context, dir, base, head string) report.Check {
-		if head == "" {
-			return report.Check{Reason: "no head commit"}
-		}
-		res, err := policy.Check(ctx, dir, base, head, policy.Options{GazelleCommand: gazelle})
+	return func(ctx context.Context, ch *change.Change) report.Check {
+		res, err := policy.CheckChange(ctx, ch, policy.Options{GazelleCommand: gazelle})
 		if err != nil {
 			return report.Check{Reason: "policy check failed: " + strings.SplitN(err.Error(), "\n", 2)[0]}
 		}

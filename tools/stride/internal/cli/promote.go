@@ -70,7 +70,7 @@ func configFlag(fs *flag.FlagSet) *string {
 
 // loadConfig reads the environments file; its errors are bad input.
 func loadConfig(env *Env, path string) (*promote.Config, error) {
-	abs := pubAbs(env.Dir, path)
+	abs := absPath(env.Dir, path)
 	name := path
 	if rel, err := filepath.Rel(env.Dir, abs); err == nil {
 		name = rel
@@ -102,7 +102,7 @@ func promoteLint(env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return storeWriteJSON(env, cfg)
+		return writeJSON(env, cfg)
 	}
 	for _, e := range cfg.Envs {
 		after := " (first)"
@@ -256,7 +256,7 @@ func promoteRun(env *Env, c *Command, args []string) error {
 	res, err := promote.Auto(ctx, o, *confirm)
 	if res != nil {
 		if *pf.asJSON {
-			if jerr := storeWriteJSON(env, res); jerr != nil {
+			if jerr := writeJSON(env, res); jerr != nil {
 				return jerr
 			}
 		} else {
@@ -363,7 +363,7 @@ func runEnvCommand(env *Env, fs *flag.FlagSet, pf *promoteFlags, args []string,
 
 func printOutcomeOrJSON(env *Env, asJSON bool, out *promote.Outcome) error {
 	if asJSON {
-		return storeWriteJSON(env, out)
+		return writeJSON(env, out)
 	}
 	printOutcome(env, out)
 	return nil

@@ -2,19 +2,17 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/publish"
-	"github.com/strideci/monorepo/tools/stride/internal/store"
+	"github.com/strideci/monorepo/tools/stride/internal/run"
 )
 
 const publishHelp = `Publishes a finished, green 'stride run' (docs/publish.md): the services' .deb
@@ -42,93 +40,114 @@ func init() {
 		fs := NewFlagSet(env, c)
 		usage := fs.Usage
 		fs.Usage = func() { usage(); fmt.Fprintf(env.Stdout, "\n%s\n", publishHelp) }
-		var sf storeFlags
-		sf.add(fs)
-		runDir := fs.String("run", "", "the run's output `directory` (default: out/runs/<HEAD sha>/)")
-		var debs runStringListPub
-		fs.Var(&debs, "deb", "a .deb `file` to publish (repeatable; default: build every deb_package target with Bazel)")
-		dist := fs.String("dist", "dev", "the `environment` (published distribution) a new build goes to")
-		noApt := fs.Bool("no-apt", false, "store the build but leave the APT repository alone")
-		number := fs.Int("number", 0, "the build's commit count `N` (default: counted from the repository; needed in shallow clones)")
-		allowDirty := fs.Bool("allow-dirty", false, "publish a run of a working tree with uncommitted changes")
-		docs := fs.String("docs", "", "Markdown `directory` to render (default: docs/; \"-\" for none)")
-		bazelBin := fs.String("bazel", "", "bazel `binary` (default: bazel from PATH)")
-		asJSON := fs.Bool("json", false, "print the result as JSON")
+		var pf publishFlags
+		pf.add(fs)
 		if err := ParseFlags(fs, args); err != nil {
 			return err
 		}
 		if fs.NArg() > 0 {
 			return Usagef("unexpected argument %q", fs.Arg(0))
 		}
-		// Bad input is refused before anything is written.
-		if err := apt.ValidateDistribution(*dist); err != nil {
-			return Usagef("--dist: %v", err)
-		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-
-		dir := *runDir
-		if dir == "" {
-			repo, err := gitrepo.Open(env.Dir)
-			if err != nil {
-				return Usagef("%v (or give --run DIR)", err)
-			}
-			head, err := repo.ResolveRevision("HEAD")
-			if err != nil {
-				return Usagef("%v (or give --run DIR)", err)
-			}
-			dir = filepath.Join(env.Dir, "out", "runs", head.String())
-		}
-		s, err := sf.create(env)
-		if err != nil {
-			return err
-		}
-		opts := publish.Options{
-			Dir: env.Dir, RunDir: pubAbs(env.Dir, dir), Store: s, Distribution: *dist,
-			Number: *number, AllowDirty: *allowDirty, Log: env.Stderr,
-		}
-		if *docs != "" && *docs != "-" {
-			opts.DocsDir = pubAbs(env.Dir, *docs)
-		} else {
-			opts.DocsDir = *docs
-		}
-		for _, d := range debs {
-			opts.Debs = append(opts.Debs, pubAbs(env.Dir, d))
-		}
-		if len(opts.Debs) == 0 {
-			b := &bazel.Bazel{Binary: *bazelBin, Dir: env.Dir}
-			opts.FindDebs = func(ctx context.Context) ([]string, error) {
-				return publish.BazelDebs(ctx, b, bazel.Options{Stderr: env.Stderr})
-			}
-		}
-		if !*noApt {
-			if opts.Aptly, err = sf.aptly(env, s, true); err != nil {
-				return err
-			}
-		}
-		res, err := publish.Publish(ctx, opts)
-		if err != nil {
-			if errors.Is(err, publish.ErrNotGreen) || errors.Is(err, publish.ErrNoRun) || errors.Is(err, publish.ErrBadInput) || errors.Is(err, store.ErrInvalid) {
-				return Usagef("%v", err)
-			}
-			if errors.Is(err, publish.ErrNotReproducible) {
-				return Exit(ExitFindings, err)
-			}
-			return err
-		}
-		if *asJSON {
-			return storeWriteJSON(env, res)
-		}
-		printPublish(env, res)
-		return nil
+		return publishBuild(ctx, env, &pf)
 	}
 	register(c)
 }
 
-type runStringListPub []string
+// publishFlags are `stride publish`'s flags.
+type publishFlags struct {
+	sf         storeFlags
+	runDir     string
+	debs       stringList
+	dist       string
+	noApt      bool
+	number     int
+	allowDirty bool
+	docs       string
+	bazelBin   string
+	asJSON     bool
+}
 
-func (l *runStringListPub) String() string     { return strings.Join(*l, ",") }
-func (l *runStringListPub) Set(v string) error { *l = append(*l, v); return nil }
+func (pf *publishFlags) add(fs *flag.FlagSet) {
+	pf.sf.add(fs)
+	fs.StringVar(&pf.runDir, "run", "", "the run's output `directory` (default: out/runs/<HEAD sha>/)")
+	fs.Var(&pf.debs, "deb", "a .deb `file` to publish (repeatable; default: build every deb_package target with Bazel)")
+	fs.StringVar(&pf.dist, "dist", "dev", "the `environment` (published distribution) a new build goes to")
+	fs.BoolVar(&pf.noApt, "no-apt", false, "store the build but leave the APT repository alone")
+	fs.IntVar(&pf.number, "number", 0, "the build's commit count `N` (default: counted from the repository; needed in shallow clones)")
+	fs.BoolVar(&pf.allowDirty, "allow-dirty", false, "publish a run of a working tree with uncommitted changes")
+	fs.StringVar(&pf.docs, "docs", "", "Markdown `directory` to render (default: docs/; \"-\" for none)")
+	fs.StringVar(&pf.bazelBin, "bazel", "", "bazel `binary` (default: bazel from PATH)")
+	fs.BoolVar(&pf.asJSON, "json", false, "print the result as JSON")
+}
+
+// publishRun publishes the green run in dir with publish's defaults, as
+// `stride publish --run DIR` would (for `stride run --publish` and hooks
+// given --run-arg=--publish).
+func publishRun(ctx context.Context, env *Env, dir string) error {
+	fmt.Fprintf(env.Stderr, "stride run: publishing %s\n", dir)
+	var pf publishFlags
+	pf.add(flag.NewFlagSet("publish", flag.ContinueOnError)) // the defaults
+	pf.runDir = dir
+	return publishBuild(ctx, env, &pf)
+}
+
+// publishBuild is `stride publish`.
+func publishBuild(ctx context.Context, env *Env, pf *publishFlags) error {
+	// Bad input is refused before anything is written.
+	if err := apt.ValidateDistribution(pf.dist); err != nil {
+		return Usagef("--dist: %v", err)
+	}
+	dir := pf.runDir
+	if dir == "" {
+		repo, err := gitrepo.Open(env.Dir)
+		if err != nil {
+			return Usagef("%v (or give --run DIR)", err)
+		}
+		head, err := repo.ResolveRevision("HEAD")
+		if err != nil {
+			return Usagef("%v (or give --run DIR)", err)
+		}
+		dir = run.RunDir(env.Dir, head.String())
+	}
+	s, err := pf.sf.create(env)
+	if err != nil {
+		return err
+	}
+	opts := publish.Options{
+		Dir: env.Dir, RunDir: absPath(env.Dir, dir), Store: s, Distribution: pf.dist,
+		Number: pf.number, AllowDirty: pf.allowDirty, Log: env.Stderr,
+	}
+	if pf.docs != "" && pf.docs != "-" {
+		opts.DocsDir = absPath(env.Dir, pf.docs)
+	} else {
+		opts.DocsDir = pf.docs
+	}
+	for _, d := range pf.debs {
+		opts.Debs = append(opts.Debs, absPath(env.Dir, d))
+	}
+	if len(opts.Debs) == 0 {
+		b := &bazel.Bazel{Binary: pf.bazelBin, Dir: env.Dir}
+		opts.FindDebs = func(ctx context.Context) ([]string, error) {
+			return publish.BazelDebs(ctx, b, bazel.Options{Stderr: env.Stderr})
+		}
+	}
+	if !pf.noApt {
+		if opts.Aptly, err = pf.sf.aptly(env, s, true); err != nil {
+			return err
+		}
+	}
+	res, err := publish.Publish(ctx, opts)
+	if err != nil {
+		return err // exitCodeOf: not green, no run, bad input, invalid store: 2; not reproducible: 1
+	}
+	if pf.asJSON {
+		return writeJSON(env, res)
+	}
+	printPublish(env, res)
+	return nil
+}
 
 func printPublish(env *Env, r *publish.Result) {
 	w := env.Stdout

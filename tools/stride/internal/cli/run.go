@@ -14,6 +14,7 @@ import (
 
 	"github.com/strideci/monorepo/tools/stride/internal/affected"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/owners"
 	"github.com/strideci/monorepo/tools/stride/internal/progress"
@@ -44,34 +45,45 @@ func init() {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		opts, err := rf.options(env)
+		ch, err := change.Open(env.Dir, change.Options{Base: *base, Head: *head, FirstParent: true})
 		if err != nil {
 			return err
 		}
-		opts.Base, opts.Head = *base, *head
-		opts.Branch = *branch
-		if opts.Branch == "" {
-			opts.Branch = currentBranch(env.Dir)
+		penv := env
+		if *asJSON {
+			// stdout holds report.json; keep it one document.
+			penv = &Env{Dir: env.Dir, Stdin: env.Stdin, Stdout: env.Stderr, Stderr: env.Stderr}
 		}
-		if *out != "" {
-			opts.OutDir = runAbsPath(env.Dir, *out)
-		}
-		pr := newProgress(env)
-		opts.Progress = pr
-		rep, err := run.Run(ctx, opts)
-		pr.Close()
-		if err := finishRun(env, rep, err, opts.OutDir, *asJSON); err != nil || !rf.publish {
+		p, err := rf.pipeline(penv, ch)
+		if err != nil {
 			return err
 		}
-		dir := opts.OutDir
-		if dir == "" {
-			dir = filepath.Join(env.Dir, "out", "runs", rep.Head.SHA)
+		p.Branch = *branch
+		if p.Branch == "" {
+			p.Branch = currentBranch(ch.Repo)
 		}
-		if *asJSON {
-			// stdout already holds report.json; keep it one document.
-			env = &Env{Dir: env.Dir, Stdin: env.Stdin, Stdout: env.Stderr, Stderr: env.Stderr}
+		if *out != "" {
+			p.OutDir = absPath(env.Dir, *out)
 		}
-		return publishRun(env, dir)
+		pr := newProgress(env)
+		p.Progress = pr
+		o, err := p.Run(ctx)
+		pr.Close()
+		if o.Report != nil {
+			if *asJSON {
+				b, merr := o.Report.Marshal()
+				if merr != nil {
+					return merr
+				}
+				env.Stdout.Write(b)
+			} else {
+				printRun(env.Stdout, env.Dir, "stride run", o)
+			}
+		}
+		if code := runExitCode(o, err); code != ExitOK {
+			return Exit(code, err)
+		}
+		return nil
 	}
 	register(c)
 }
@@ -81,7 +93,7 @@ type runFlags struct {
 	jobs       int
 	cacheDir   string
 	bazelBin   string
-	bazelFlags runStringList
+	bazelFlags stringList
 	noBench    bool
 	publish    bool
 	cds        string
@@ -106,22 +118,27 @@ func (rf *runFlags) check() error {
 	return Usagef("--bazel-cds: want on, off or auto, got %q", rf.cds)
 }
 
-// options builds run options with the real collaborators.
-func (rf *runFlags) options(env *Env) (run.Options, error) {
+// pipeline builds the pipeline of change ch with the real collaborators;
+// with --publish, a green run is published (output to env).
+func (rf *runFlags) pipeline(env *Env, ch *change.Change) (*run.Pipeline, error) {
 	plan, err := rf.cdsPlan(env)
 	if err != nil {
-		return run.Options{}, err
+		return nil, err
 	}
-	return run.Options{
-		Dir:        env.Dir,
+	p := &run.Pipeline{Options: run.Options{
+		Change:     ch,
 		Jobs:       rf.jobs,
 		BazelFlags: rf.bazelFlags,
 		NoBench:    rf.noBench,
 		Affecter:   &affectedAdapter{cacheDir: rf.cacheDir, bazel: rf.bazelBin, startup: plan.Flags},
-		Bazel:      cdsBazel{Bazel: &bazel.Bazel{Binary: rf.bazelBin, Dir: env.Dir, Startup: plan.Flags}, plan: plan},
+		Bazel:      cdsBazel{Bazel: &bazel.Bazel{Binary: rf.bazelBin, Dir: ch.Repo.Root(), Startup: plan.Flags}, plan: plan},
 		Owners:     run.CheckerFunc(ownersCheckForRun),
 		Policy:     policyChecker(rf.bazelBin), // cli/policy.go
-	}, nil
+	}}
+	if rf.publish {
+		p.Publish = func(ctx context.Context, dir string) error { return publishRun(ctx, env, dir) }
+	}
+	return p, nil
 }
 
 // cdsPlan decides the class-data-sharing startup flags of the run's
@@ -182,43 +199,21 @@ func (b cdsBazel) StartServer(ctx context.Context) error {
 	return err
 }
 
-// finishRun prints the outcome of a run and maps it to an exit code.
-func finishRun(env *Env, rep *report.Report, err error, outDir string, asJSON bool) error {
-	var ue *run.UsageError
-	if errors.As(err, &ue) {
-		return Exit(ExitUsage, err)
+// printRun prints one pass of the pipeline for people: its status
+// and summary, its errors, the tests that did not pass and where the
+// report is (paths relative to dir).
+func printRun(w io.Writer, dir, prefix string, o *run.Outcome) {
+	rep := o.Report
+	fmt.Fprintf(w, "%s: %s: %s\n", prefix, strings.ToUpper(string(rep.Status)), rep.Summary)
+	for _, e := range rep.Errors {
+		fmt.Fprintf(w, "  error: %s\n", firstLine(e))
 	}
-	if rep == nil {
-		if err == nil {
-			err = errors.New("no report")
+	for _, t := range rep.Tests.Results {
+		if !report.Passed(t.Status) {
+			fmt.Fprintf(w, "  %s %s\n", t.Status, t.Label)
 		}
-		// Infrastructure errors are exit 2 for `stride run` (see docs/run.md).
-		return Exit(ExitUsage, err)
 	}
-	dir := outDir
-	if dir == "" {
-		dir = filepath.Join(env.Dir, "out", "runs", rep.Head.SHA)
-	}
-	if asJSON {
-		b, merr := rep.Marshal()
-		if merr != nil {
-			return Exit(ExitUsage, merr)
-		}
-		env.Stdout.Write(b)
-	} else {
-		fmt.Fprintf(env.Stdout, "stride run: %s: %s\n", strings.ToUpper(string(rep.Status)), rep.Summary)
-		for _, e := range rep.Errors {
-			fmt.Fprintf(env.Stdout, "  error: %s\n", runFirstLine(e))
-		}
-		fmt.Fprintf(env.Stdout, "report: %s\n", runRelPath(env.Dir, filepath.Join(dir, report.MarkdownFile)))
-	}
-	if err != nil {
-		return Exit(ExitUsage, err)
-	}
-	if code := rep.Status.ExitCode(); code != 0 {
-		return Exit(code, nil)
-	}
-	return nil
+	fmt.Fprintf(w, "report: %s\n", relPath(dir, filepath.Join(o.Dir, report.MarkdownFile)))
 }
 
 // affectedAdapter is run.Affecter over internal/affected.
@@ -229,36 +224,18 @@ type affectedAdapter struct {
 	log      io.Writer
 }
 
-func (a *affectedAdapter) Affected(ctx context.Context, q run.Query) (*run.Affected, error) {
-	// The changed files (for the report) are listed while the affected
-	// set is computed, unless the base is the Affecter's default (the
-	// merge base), known only from its result.
-	type listing struct {
-		changes []report.Change
-		err     error
-	}
-	ch := make(chan listing, 1)
-	early := q.Uncommitted || q.Base != ""
-	if early {
-		go func() {
-			c, err := changedFiles(q, q.Base)
-			ch <- listing{c, err}
-		}()
-	}
+func (a *affectedAdapter) Affected(ctx context.Context, ch *change.Change) (*run.Affected, error) {
 	res, err := affected.Compute(ctx, affected.Options{
-		Dir: q.Dir, Base: q.Base, Head: q.Head, Uncommitted: q.Uncommitted,
+		Change:   ch,
 		CacheDir: a.cacheDir, Bazel: a.bazel, Log: a.log, DeferWrites: true,
 		WorkspaceStartup: a.startup,
 	})
-	var l listing
-	if early {
-		l = <-ch
-	}
 	if err != nil {
+		var ie *affected.InputError
+		if errors.As(err, &ie) && !errors.Is(err, bazel.ErrStart) {
+			return nil, &run.UsageError{Err: err}
+		}
 		return nil, err
-	}
-	if !early {
-		l.changes, l.err = changedFiles(q, res.Base.Commit)
 	}
 	out := &run.Affected{
 		Base: report.Rev{Rev: res.Base.Rev, SHA: res.Base.Commit},
@@ -272,72 +249,19 @@ func (a *affectedAdapter) Affected(ctx context.Context, q run.Query) (*run.Affec
 		}
 		out.Targets = append(out.Targets, rt)
 	}
-	if l.err != nil {
-		res.Wait()
-		return nil, l.err
-	}
-	out.Changes = l.changes
-	return out, nil
-}
-
-// changedFiles lists the files changed from base to q's head, or the
-// work tree's changes for an uncommitted run.
-func changedFiles(q run.Query, baseRev string) ([]report.Change, error) {
-	repo, err := gitrepo.Open(q.Dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []report.Change
-	if q.Uncommitted {
-		wc, err := repo.WorkTreeChanges()
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range wc {
-			st := "modified"
-			if c.Deleted {
-				st = "deleted"
-			}
-			out = append(out, report.Change{Path: c.Path, Status: st})
-		}
-		return out, nil
-	}
-	headRev := q.Head
-	if headRev == "" {
-		headRev = "HEAD"
-	}
-	head, err := repo.ResolveRevision(headRev)
-	if err != nil {
-		return nil, err
-	}
-	base, err := repo.ResolveRevision(baseRev)
-	if err != nil {
-		return nil, err
-	}
-	changes, err := repo.ChangedFiles(base, head)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range changes {
-		out = append(out, report.Change{Path: c.Path, Status: string(c.Status), OldPath: c.OldPath})
-	}
 	return out, nil
 }
 
 // ownersCheckForRun is the owners check of a change, for the run report.
 // Approvals come from the commits' trailers (and authors own their files);
 // reviews from a code host are `stride owners check --approvals`'s job.
-func ownersCheckForRun(ctx context.Context, dir, base, head string) report.Check {
-	if base == "" || head == "" {
-		return report.Check{Reason: "no base or head commit"}
+func ownersCheckForRun(ctx context.Context, ch *change.Change) report.Check {
+	if ch.Base.IsZero() {
+		return report.Check{Reason: "no base commit"}
 	}
-	repo, err := gitrepo.Open(dir)
+	res, err := owners.CheckRepo(ch.Repo, owners.RepoCheck{Change: ch})
 	if err != nil {
-		return report.Check{Reason: err.Error()}
-	}
-	res, err := owners.CheckRepo(repo, owners.RepoCheck{Base: base, Head: head})
-	if err != nil {
-		return report.Check{Reason: "owners check failed: " + runFirstLine(err.Error())}
+		return report.Check{Reason: "owners check failed: " + firstLine(err.Error())}
 	}
 	c := report.Check{Checked: true, OK: res.OK,
 		Reason: fmt.Sprintf("%d of %d changed file(s) approved", res.Summary.Approved, res.Summary.Files)}
@@ -363,11 +287,7 @@ func newProgress(env *Env) *progress.Progress {
 }
 
 // currentBranch is the checked-out branch's short name, or "".
-func currentBranch(dir string) string {
-	repo, err := gitrepo.Open(dir)
-	if err != nil {
-		return ""
-	}
+func currentBranch(repo *gitrepo.Repo) string {
 	ref, err := repo.Git().Head()
 	if err != nil || !ref.Name().IsBranch() {
 		return ""
@@ -375,35 +295,30 @@ func currentBranch(dir string) string {
 	return ref.Name().Short()
 }
 
-type runStringList []string
+// stringList is a repeatable string flag.
+type stringList []string
 
-func (s *runStringList) String() string     { return strings.Join(*s, " ") }
-func (s *runStringList) Set(v string) error { *s = append(*s, v); return nil }
+func (s *stringList) String() string     { return strings.Join(*s, " ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func runAbsPath(dir, p string) string {
+// absPath is p relative to dir, unless absolute.
+func absPath(dir, p string) string {
 	if filepath.IsAbs(p) {
 		return p
 	}
 	return filepath.Join(dir, p)
 }
 
-func runRelPath(dir, p string) string {
+func relPath(dir, p string) string {
 	if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
 		return r
 	}
 	return p
 }
 
-func runFirstLine(s string) string {
+func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
 	}
 	return s
-}
-
-// publishRun publishes the green run in dir, as `stride publish --run DIR`
-// would (used by `stride run --publish` and by hooks given --run-arg=--publish).
-func publishRun(env *Env, dir string) error {
-	fmt.Fprintf(env.Stderr, "stride run: publishing %s\n", dir)
-	return commands["publish"].Run(env, []string{"--run", dir})
 }

@@ -97,7 +97,8 @@ func TestRunAndWatch(t *testing.T) {
 	}
 
 	// Fixed, with --json and --out: exit 0 and the report on stdout.
-	runtest.Write(t, dir, map[string]string{"b/data.txt": "ok again\n"})
+	runtest.Write(t, dir, map[string]string{"b/data.txt": "ok again\n", "b/notes.md": notes,
+		"b/BUILD": `sh_test(name = "b_test", srcs = ["b.sh"], data = ["data.txt", "notes.md"])`})
 	runtest.Commit(t, dir, "fix b")
 	stdout, stderr = syncBuf{}, syncBuf{}
 	out := t.TempDir()
@@ -116,6 +117,61 @@ func TestRunAndWatch(t *testing.T) {
 	if code := Main([]string{"-C", dir, "run", "--head", "HEAD~1"}, nil, &stdout, &stderr); code != 2 {
 		t.Errorf("--head not checked out: exit %d, want 2", code)
 	}
+
+	// Renames, one with an edit: the report's file list and the affected
+	// set's reasons agree on them (one rename rule, package change).
+	for _, p := range []string{"b/b.sh", "b/notes.md"} {
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtest.Write(t, dir, map[string]string{
+		"b/check.sh":  "#!/bin/sh\ngrep -q ok \"$(dirname \"$0\")/data.txt\" || { echo 'data is not ok'; exit 1; }\n", // b.sh's content
+		"b/readme.md": notes + "one more line\n",
+		"b/BUILD":     `sh_test(name = "b_test", srcs = ["check.sh"], data = ["data.txt", "readme.md"])`,
+	})
+	runtest.Commit(t, dir, "rename b's files")
+	stdout, stderr = syncBuf{}, syncBuf{}
+	if code := Main([]string{"-C", dir, "run", "--base", "HEAD~1", "--json", "--out", t.TempDir()}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("stride run of a rename: exit %d\n%s", code, stderr.String())
+	}
+	var renamed report.Report
+	if err := json.Unmarshal([]byte(stdout.String()), &renamed); err != nil {
+		t.Fatal(err)
+	}
+	wantChanges := []report.Change{
+		{Path: "b/BUILD", Status: "modified"},
+		{Path: "b/check.sh", OldPath: "b/b.sh", Status: "renamed"},
+		{Path: "b/readme.md", OldPath: "b/notes.md", Status: "renamed"},
+	}
+	if d := cmp.Diff(wantChanges, renamed.Changes); d != "" {
+		t.Errorf("report changes (-want +got):\n%s", d)
+	}
+	var reasons []string
+	for _, tg := range renamed.Affected.Targets {
+		if tg.Label == "//b:b_test" {
+			reasons = tg.Reasons
+		}
+	}
+	for _, c := range wantChanges[1:] {
+		if want := "source renamed: " + c.OldPath + " -> " + c.Path; !containsString(reasons, want) {
+			t.Errorf("//b:b_test reasons %q lack %q, which the file list has", reasons, want)
+		}
+	}
+
+	// A BUILD file Bazel cannot load at head is bad input: exit 2, a
+	// report with status error that says so.
+	runtest.Write(t, dir, map[string]string{"a/BUILD": "sh_test(name = \n"})
+	runtest.Commit(t, dir, "break a's BUILD")
+	out = t.TempDir()
+	if code := Main([]string{"-C", dir, "run", "--base", "HEAD~1", "--out", out}, nil, &stdout, &stderr); code != ExitUsage {
+		t.Errorf("broken BUILD at head: exit %d, want %d", code, ExitUsage)
+	}
+	if r, err := report.Read(filepath.Join(out, report.JSONFile)); err != nil || r.Status != report.StatusError || !r.BadInput || r.ExitCode != ExitUsage {
+		t.Errorf("broken BUILD report: %+v, %v", r, err)
+	}
+	runtest.Write(t, dir, map[string]string{"a/BUILD": `sh_test(name = "a_test", srcs = ["a.sh"])`})
+	runtest.Commit(t, dir, "fix a's BUILD")
 
 	// Watch: one save in a/ runs exactly a's test.
 	stdout, stderr = syncBuf{}, syncBuf{}
@@ -166,4 +222,17 @@ func TestRunArgsPublish(t *testing.T) {
 	if err != nil || rf.publish {
 		t.Fatalf("publish must be off by default: %v, %v", rf.publish, err)
 	}
+}
+
+// notes is a file long enough for a rename with an edit to stay more
+// than 50% similar.
+var notes = strings.Repeat("notes about b's test data\n", 10)
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -94,7 +93,7 @@ func (f *storeFlags) add(fs *flag.FlagSet) {
 
 // open opens the existing store (exit 2 when there is none).
 func (f *storeFlags) open(env *Env) (*store.FS, error) {
-	s, err := store.OpenExistingFS(pubAbs(env.Dir, f.dir))
+	s, err := store.OpenExistingFS(absPath(env.Dir, f.dir))
 	if errors.Is(err, store.ErrNoStore) {
 		return nil, Exit(ExitUsage, err)
 	}
@@ -103,7 +102,7 @@ func (f *storeFlags) open(env *Env) (*store.FS, error) {
 
 // create opens the store, creating it if needed (publish).
 func (f *storeFlags) create(env *Env) (*store.FS, error) {
-	return store.OpenFS(pubAbs(env.Dir, f.dir))
+	return store.OpenFS(absPath(env.Dir, f.dir))
 }
 
 // storeErr maps the store's errors to exit codes: malformed manifests and
@@ -152,14 +151,7 @@ func (f *storeFlags) aptly(env *Env, s *store.FS, need bool) (*apt.Aptly, error)
 	if err := apt.Available(); err != nil {
 		return nil, err
 	}
-	return &apt.Aptly{Root: root, Keyring: &apt.Keyring{Home: pubAbs(env.Dir, f.gnupg)}}, nil
-}
-
-func pubAbs(dir, p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(dir, p)
+	return &apt.Aptly{Root: root, Keyring: &apt.Keyring{Home: absPath(env.Dir, f.gnupg)}}, nil
 }
 
 func init() {
@@ -207,12 +199,6 @@ func storeSubFlags(env *Env, name, usage, summary string) (*flag.FlagSet, *store
 	return fs, sf
 }
 
-func storeWriteJSON(env *Env, v interface{}) error {
-	enc := json.NewEncoder(env.Stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
 
 // storeEnvironments maps builds to the environments (published
 // distributions) serving them; empty when the store has no aptly. When the
@@ -297,7 +283,7 @@ func storeLs(env *Env, args []string) error {
 		return Exit(ExitUsage, fmt.Errorf("%d malformed manifests (stride store verify checks the store): %s", len(bad), strings.Join(bad, "; ")))
 	}
 	if *asJSON {
-		if err := storeWriteJSON(env, list); err != nil {
+		if err := writeJSON(env, list); err != nil {
 			return err
 		}
 		return badErr()
@@ -428,7 +414,7 @@ func storeVerify(env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if err := storeWriteJSON(env, res); err != nil {
+		if err := writeJSON(env, res); err != nil {
 			return err
 		}
 	} else {
@@ -484,7 +470,7 @@ func storeGC(env *Env, args []string) error {
 		}
 	}
 	if *asJSON {
-		return storeWriteJSON(env, struct {
+		return writeJSON(env, struct {
 			*store.GCResult
 			Aptly []string `json:"aptly"`
 		}{res, aptNotes})
@@ -618,7 +604,7 @@ func storeRebuildApt(env *Env, args []string) error {
 		return storeErr(err)
 	}
 	if *asJSON {
-		return storeWriteJSON(env, res)
+		return writeJSON(env, res)
 	}
 	fmt.Fprintf(env.Stdout, "rebuilt aptly's database: %d packages, %d build snapshots\n", res.Packages, res.Builds)
 	envs := make([]string, 0, len(res.Environments))

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/strideci/monorepo/tools/stride/internal/version"
@@ -20,7 +19,7 @@ func init() {
 			return err
 		}
 		if *asJSON {
-			return json.NewEncoder(env.Stdout).Encode(map[string]string{
+			return writeJSON(env, map[string]string{
 				"version": version.Version,
 				"commit":  version.Commit,
 			})

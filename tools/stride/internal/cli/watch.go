@@ -10,8 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/strideci/monorepo/tools/stride/internal/report"
-	"github.com/strideci/monorepo/tools/stride/internal/run"
+	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/watch"
 )
 
@@ -41,7 +40,7 @@ func init() {
 		defer stop()
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		outDir := runAbsPath(env.Dir, *out)
+		outDir := absPath(env.Dir, *out)
 		// Reports written inside the workspace must not trigger runs.
 		outRel, err := filepath.Rel(env.Dir, outDir)
 		if err != nil || strings.HasPrefix(outRel, "..") {
@@ -65,33 +64,29 @@ func init() {
 			},
 			OnChange: func(ctx context.Context, paths []string) {
 				fmt.Fprintf(env.Stdout, "stride watch: changed: %s\n", summarizePaths(paths))
-				opts, err := rf.options(env)
+				ch, err := change.Open(env.Dir, change.Options{Base: "HEAD", Uncommitted: true})
+				if err != nil {
+					fmt.Fprintf(env.Stdout, "stride watch: %v\n", err)
+					return
+				}
+				p, err := rf.pipeline(env, ch)
 				if err != nil {
 					fmt.Fprintf(env.Stderr, "stride watch: %v\n", err)
 					return
 				}
-				opts.Base = "HEAD"
-				opts.Uncommitted = true
-				opts.OutDir = outDir
-				opts.Branch = currentBranch(env.Dir)
-				opts.Owners, opts.OwnersReason = nil, "watch mode: the work tree is not a change to approve"
-				opts.Policy, opts.PolicyReason = nil, "watch mode: the work tree has no commits to check"
+				p.Publish = nil // the work tree is not a build to publish
+				p.OutDir = outDir
+				p.Branch = currentBranch(ch.Repo)
+				p.Owners, p.OwnersReason = nil, "watch mode: the work tree is not a change to approve"
+				p.Policy, p.PolicyReason = nil, "watch mode: the work tree has no commits to check"
 				pr := newProgress(env)
-				opts.Progress = pr
-				rep, err := run.Run(ctx, opts)
+				p.Progress = pr
+				o, err := p.Run(ctx)
 				pr.Close()
-				switch {
-				case rep != nil:
-					fmt.Fprintf(env.Stdout, "stride watch: %s: %s\n", strings.ToUpper(string(rep.Status)), rep.Summary)
-					for _, t := range rep.Tests.Results {
-						if !report.Passed(t.Status) {
-							fmt.Fprintf(env.Stdout, "  %s %s\n", t.Status, t.Label)
-						}
-					}
-					if err != nil {
-						fmt.Fprintf(env.Stdout, "stride watch: %v\n", err)
-					}
-				case err != nil:
+				if o.Report != nil {
+					printRun(env.Stdout, env.Dir, "stride watch", o)
+				}
+				if err != nil {
 					fmt.Fprintf(env.Stdout, "stride watch: %v\n", err)
 				}
 				runs++
@@ -100,10 +95,7 @@ func init() {
 				}
 			},
 		})
-		if err != nil {
-			return Exit(ExitUsage, err)
-		}
-		return nil
+		return err
 	}
 	register(c)
 }

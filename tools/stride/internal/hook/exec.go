@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/strideci/monorepo/tools/stride/internal/exitcode"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 )
@@ -181,7 +182,7 @@ func Exec(ctx context.Context, job Job) (*Record, error) {
 	}
 
 	// 4. Check out and run.
-	status, code, runErr := "", 2, error(nil)
+	status, code, runErr := "", exitcode.Infra, error(nil)
 	if err := checkout(ctx, job.GitDir, st.workDir, job.SHA, logw); err != nil {
 		runErr = err
 		status = string(report.StatusError)
@@ -189,7 +190,7 @@ func Exec(ctx context.Context, job Job) (*Record, error) {
 		status, code, runErr = job.Run(ctx, st.workDir, job.Base, job.SHA, outDir, logw)
 	}
 	if ctx.Err() != nil && status != string(report.StatusGreen) {
-		status, code = string(report.StatusCancelled), 2
+		status, code = string(report.StatusCancelled), report.StatusCancelled.ExitCode()
 	}
 	if status == "" {
 		status = string(report.StatusError)

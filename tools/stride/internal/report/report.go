@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
+	"github.com/strideci/monorepo/tools/stride/internal/exitcode"
 )
 
 // Schema is the value of the "schema" field of report.json.
@@ -44,26 +45,28 @@ const (
 	// StatusFailed: a target failed to build or a test failed. Exit 1.
 	StatusFailed Status = "failed"
 	// StatusError: stride or Bazel could not do its job (Bazel crashed,
-	// bad input, disk full...); the outcome of the change is unknown. Exit 2.
+	// bad input, disk full...); the outcome of the change is unknown. Exit
+	// 3, or 2 when the error is the input's (BadInput).
 	StatusError Status = "error"
 	// StatusCancelled: the run was interrupted (a newer push on the same
-	// branch, SIGINT/SIGTERM). Exit 2.
+	// branch, SIGINT/SIGTERM). Exit 3.
 	StatusCancelled Status = "cancelled"
 	// StatusIncomplete: the run has not finished. A report left in this
-	// status by a process that no longer runs was killed. Exit 2.
+	// status by a process that no longer runs was killed. Exit 3.
 	StatusIncomplete Status = "incomplete"
 )
 
 // ExitCode is the exit code of `stride run` for a status: 0 green, 1
-// failed, 2 anything else.
+// failed, 3 anything else (an error, a cancelled or unfinished run). A
+// report whose error is the input's fault (BadInput) exits 2 instead.
 func (s Status) ExitCode() int {
 	switch s {
 	case StatusGreen:
-		return 0
+		return exitcode.OK
 	case StatusFailed:
-		return 1
+		return exitcode.Findings
 	}
-	return 2
+	return exitcode.Infra
 }
 
 // Report is report.json.
@@ -97,8 +100,12 @@ type Report struct {
 	Timing     Timing      `json:"timing"`
 	Owners     Check       `json:"owners"`
 	Policy     Check       `json:"policy"`
-	// Errors are infrastructure errors (status "error"), in order.
+	// Errors are the errors of status "error", in order.
 	Errors []string `json:"errors,omitempty"`
+	// BadInput: the error is the input's fault (a workspace Bazel cannot
+	// load at head, an unreadable change), not the infrastructure's: exit
+	// 2, not 3.
+	BadInput bool `json:"bad_input,omitempty"`
 	// Files are the other outputs of the run, relative to the report's
 	// directory (absent when not written).
 	Files Files `json:"files"`
@@ -380,6 +387,9 @@ func (r *Report) Tally() {
 		r.Cache.ActionHitRate = &v
 	}
 	r.ExitCode = r.Status.ExitCode()
+	if r.Status == StatusError && r.BadInput {
+		r.ExitCode = exitcode.Input
+	}
 	r.Summary = r.summary()
 }
 

@@ -140,10 +140,18 @@ func TestSummaries(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
-	for s, want := range map[Status]int{StatusGreen: 0, StatusFailed: 1, StatusError: 2, StatusCancelled: 2, StatusIncomplete: 2, "": 2} {
+	for s, want := range map[Status]int{StatusGreen: 0, StatusFailed: 1, StatusError: 3, StatusCancelled: 3, StatusIncomplete: 3, "": 3} {
 		if got := s.ExitCode(); got != want {
 			t.Errorf("%q.ExitCode() = %d, want %d", s, got, want)
 		}
+	}
+	// An error that is the input's fault exits 2 (docs/run.md).
+	r := New("/w", time.Now())
+	r.Status, r.BadInput = StatusError, true
+	r.Errors = []string{"affected: BUILD does not load"}
+	r.Tally()
+	if r.ExitCode != 2 {
+		t.Errorf("bad input: exit code %d, want 2", r.ExitCode)
 	}
 }
 

@@ -24,24 +24,15 @@ import (
 	"time"
 
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/progress"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 )
 
-// Query asks for the affected set of a change.
-type Query struct {
-	Dir  string // workspace root
-	Base string // base revision; "" for the Affecter's default
-	Head string // head revision; "" for HEAD
-	// Uncommitted compares the working tree (not a commit) against Base.
-	Uncommitted bool
-}
-
 // Affected is an affected set.
 type Affected struct {
 	Base, Head report.Rev
-	Changes    []report.Change
 	Targets    []report.Target
 	// BazelTime is the wall time the computation spent in Bazel (queries),
 	// when known; it counts as Bazel time, not stride's, in the report.
@@ -51,9 +42,11 @@ type Affected struct {
 	Wait func()
 }
 
-// Affecter computes affected sets (internal/affected, adapted by the CLI).
+// Affecter computes the affected set of a change (internal/affected,
+// adapted by the CLI). An error that is the input's fault (a workspace
+// Bazel cannot load at head) is a *UsageError.
 type Affecter interface {
-	Affected(ctx context.Context, q Query) (*Affected, error)
+	Affected(ctx context.Context, c *change.Change) (*Affected, error)
 }
 
 // Bazel runs Bazel commands while streaming their build events
@@ -82,29 +75,30 @@ var _ ServerStarter = (*bazel.Bazel)(nil)
 // 1.4 s instead of 0.5 s). Bazel 5 and later default to it.
 const trimFlag = "--trim_test_configuration"
 
-// Checker is a check that runs beside the build: owners, commit policy.
+// Checker is a check of the change that runs beside the build: owners,
+// commit policy.
 type Checker interface {
-	Check(ctx context.Context, dir, base, head string) report.Check
+	Check(ctx context.Context, c *change.Change) report.Check
 }
 
 // CheckerFunc adapts a function to Checker.
-type CheckerFunc func(ctx context.Context, dir, base, head string) report.Check
+type CheckerFunc func(ctx context.Context, c *change.Change) report.Check
 
 // Check calls f.
-func (f CheckerFunc) Check(ctx context.Context, dir, base, head string) report.Check {
-	return f(ctx, dir, base, head)
+func (f CheckerFunc) Check(ctx context.Context, c *change.Change) report.Check {
+	return f(ctx, c)
 }
 
 // Options configure one run.
 type Options struct {
-	Dir  string // workspace root (a git work tree)
-	Base string // base revision ("" for the Affecter's default)
-	Head string // head revision ("" for HEAD); must be what is checked out
-	// Uncommitted runs the working tree as it is (watch mode): the report's
-	// head is HEAD plus local changes.
-	Uncommitted bool
-	Branch      string // recorded in the report
-	// OutDir is where the report goes (default Dir/out/runs/<head sha>).
+	// Change is what runs (required), resolved once by the caller
+	// (change.Resolve, with FirstParent for a push). Its head must be
+	// what the work tree has checked out: Bazel builds the work tree. An
+	// Uncommitted change runs the work tree as it is (watch mode): the
+	// report's head is HEAD plus local changes.
+	Change *change.Change
+	Branch string // recorded in the report
+	// OutDir is where the report goes (default RunDir(root, head sha)).
 	OutDir string
 	// Jobs is Bazel's --jobs (0: Bazel's default).
 	Jobs int
@@ -146,8 +140,8 @@ var benchFlags = []string{"--test_arg=-test.bench=.", "--test_arg=-test.benchmem
 // written at all, an error (a *UsageError for bad input). A report with
 // status "error" comes with a nil error: the report says what went wrong.
 func Run(ctx context.Context, o Options) (*report.Report, error) {
-	if o.Affecter == nil || o.Bazel == nil {
-		return nil, errors.New("run: Affecter and Bazel are required")
+	if o.Affecter == nil || o.Bazel == nil || o.Change == nil {
+		return nil, errors.New("run: Change, Affecter and Bazel are required")
 	}
 	pr := o.Progress
 	if pr == nil {
@@ -155,21 +149,20 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		defer pr.Close()
 	}
 	started := time.Now()
-	r := report.New(o.Dir, started)
+	c := o.Change
+	root := c.Repo.Root()
+	r := report.New(root, started)
 	r.Branch = o.Branch
 
 	// The head must be what is checked out: Bazel builds the work tree.
-	headSHA, dirty, err := checkHead(o.Dir, o.Head)
+	dirty, err := checkHead(c)
 	if err != nil {
 		return nil, &UsageError{err}
 	}
-	r.Head = report.Rev{Rev: orDefault(o.Head, "HEAD"), SHA: headSHA}
-	r.Dirty = dirty || o.Uncommitted
-	if o.Base == "" && !o.Uncommitted {
-		o.Base = defaultBase(o.Dir, headSHA)
-	}
+	r.Head = report.Rev{Rev: c.HeadRev, SHA: c.Head.String()}
+	r.Dirty = dirty || c.Uncommitted
 	if o.OutDir == "" {
-		o.OutDir = filepath.Join(o.Dir, "out", "runs", headSHA)
+		o.OutDir = RunDir(root, c.Head.String())
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("report directory: %w", err)
@@ -215,6 +208,9 @@ type execution struct {
 	bazel   time.Duration // total Bazel wall time
 	targets []report.Target
 	tags    map[string][]string // test label -> tags
+	// input: the affected set failed because of the input (a
+	// *UsageError from the Affecter), not the infrastructure.
+	input bool
 	// serverStarted is closed when the early server start ends.
 	serverStarted chan struct{}
 }
@@ -230,25 +226,38 @@ func (x *execution) run() {
 	// 1. The affected set.
 	t0 := time.Now()
 	x.pr.Printf("computing the affected set")
-	aff, err := o.Affecter.Affected(x.ctx, Query{Dir: o.Dir, Base: o.Base, Head: o.Head, Uncommitted: o.Uncommitted})
+	files := make(chan error, 1)
+	go func() {
+		// The report's file list is the change's: the same renames as
+		// the affected set's reasons.
+		fs, err := o.Change.Files()
+		if err == nil {
+			r.Changes = reportChanges(fs)
+		}
+		files <- err
+	}()
+	aff, err := o.Affecter.Affected(x.ctx, o.Change)
+	ferr := <-files
 	r.Timing.AffectedMS = time.Since(t0).Milliseconds()
 	if aff != nil && aff.Wait != nil {
 		defer aff.Wait() // while Bazel builds
 	}
+	if err == nil && ferr != nil {
+		err = &UsageError{fmt.Errorf("changed files: %w", ferr)}
+	}
 	if err != nil {
 		if !x.cancelled() {
 			x.fail("affected: %v", err)
+			var ue *UsageError
+			x.input = errors.As(err, &ue)
 		}
 		return
 	}
 	x.bazel += aff.BazelTime
 	r.Base = aff.Base
-	if aff.Head.SHA != "" && aff.Head.SHA != r.Head.SHA && !o.Uncommitted {
+	if aff.Head.SHA != "" && aff.Head.SHA != r.Head.SHA && !o.Change.Uncommitted {
 		x.fail("affected set is for head %s, but the work tree is at %s", aff.Head.SHA, r.Head.SHA)
 		return
-	}
-	if aff.Changes != nil {
-		r.Changes = aff.Changes
 	}
 	x.targets = append([]report.Target{}, aff.Targets...)
 	sort.SliceStable(x.targets, func(i, j int) bool { return x.targets[i].Label < x.targets[j].Label })
@@ -322,7 +331,7 @@ func (x *execution) check(c Checker, reason string) report.Check {
 	if c == nil {
 		return report.Check{Reason: orDefault(reason, "not configured")}
 	}
-	return c.Check(x.ctx, x.o.Dir, x.r.Base.SHA, x.r.Head.SHA)
+	return c.Check(x.ctx, x.o.Change)
 }
 
 // invoke runs one Bazel command over labels, following its events.
@@ -549,6 +558,7 @@ func (x *execution) finish(started time.Time) (*report.Report, error) {
 		r.Status = report.StatusCancelled
 	case len(r.Errors) > 0:
 		r.Status = report.StatusError
+		r.BadInput = x.input
 	case x.failed():
 		r.Status = report.StatusFailed
 	default:
@@ -598,65 +608,34 @@ func (x *execution) failed() bool {
 	return false
 }
 
-// checkHead resolves head (default HEAD) and checks that it is what the
-// work tree has checked out; dirty reports tracked files with uncommitted
-// changes.
-func checkHead(dir, head string) (sha string, dirty bool, err error) {
-	repo, err := gitrepo.Open(dir)
-	if err != nil {
-		return "", false, err
-	}
-	cur, err := repo.ResolveRevision("HEAD")
-	if err != nil {
-		return "", false, fmt.Errorf("work tree HEAD: %w", err)
-	}
-	if head != "" {
-		h, err := repo.ResolveRevision(head)
+// checkHead checks that the change's head is what the work tree has
+// checked out; dirty reports tracked files with uncommitted changes.
+func checkHead(c *change.Change) (dirty bool, err error) {
+	if !c.Uncommitted {
+		ok, err := c.HeadCheckedOut()
 		if err != nil {
-			return "", false, fmt.Errorf("--head: %w", err)
+			return false, err
 		}
-		if h != cur {
-			return "", false, fmt.Errorf("--head %s is %s but the work tree has %s checked out: Bazel builds the work tree, so check out %s first (stride hook does this in a work directory of its own)", head, h, cur, head)
+		if !ok {
+			return false, fmt.Errorf("--head %s is %s but the work tree has another commit checked out: Bazel builds the work tree, so check out %s first (stride hook does this in a work directory of its own)", c.HeadRev, c.Head, c.HeadRev)
 		}
 	}
-	dirty, err = repo.IsDirty()
-	if err != nil {
-		return "", false, err
-	}
-	return cur.String(), dirty, nil
+	return c.Repo.IsDirty()
 }
 
-// defaultBase is the base when none is given: "" (the Affecter's default,
-// the merge base of head and the default branch), except when head is on
-// the default branch, where that merge base is head itself and nothing
-// would be affected: then head's first parent, so that a run on main
-// checks main's last commit.
-func defaultBase(dir, headSHA string) string {
-	repo, err := gitrepo.Open(dir)
-	if err != nil {
-		return ""
+// RunDir is where the run of head (a full sha) in the workspace root
+// writes its report unless told otherwise: root/out/runs/<head>.
+func RunDir(root, head string) string {
+	return filepath.Join(root, "out", "runs", head)
+}
+
+// reportChanges is the report's form of a change's files.
+func reportChanges(fs []gitrepo.Change) []report.Change {
+	out := make([]report.Change, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, report.Change{Path: f.Path, Status: string(f.Status), OldPath: f.OldPath})
 	}
-	def, err := repo.DefaultBranch()
-	if err != nil {
-		return ""
-	}
-	d, err := repo.ResolveRevision(def)
-	if err != nil {
-		return ""
-	}
-	h, err := repo.ResolveRevision(headSHA)
-	if err != nil {
-		return ""
-	}
-	mb, err := repo.MergeBase(d, h)
-	if err != nil || mb != h {
-		return ""
-	}
-	c, err := repo.CommitObject(h)
-	if err != nil || len(c.ParentHashes) == 0 {
-		return ""
-	}
-	return c.ParentHashes[0].String()
+	return out
 }
 
 // logTail returns the last n interesting lines of a Bazel console log or a

@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/stride/internal/change"
+	"github.com/strideci/monorepo/tools/stride/internal/exitcode"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/run/runtest"
 )
@@ -26,7 +28,7 @@ type fakeAffecter struct {
 	hook    func() // called during Affected
 }
 
-func (f *fakeAffecter) Affected(ctx context.Context, q Query) (*Affected, error) {
+func (f *fakeAffecter) Affected(ctx context.Context, c *change.Change) (*Affected, error) {
 	if f.hook != nil {
 		f.hook()
 	}
@@ -35,7 +37,6 @@ func (f *fakeAffecter) Affected(ctx context.Context, q Query) (*Affected, error)
 	}
 	return &Affected{
 		Base:    report.Rev{Rev: "HEAD", SHA: "base"},
-		Changes: []report.Change{{Path: "a/pass.sh", Status: "modified"}},
 		Targets: f.targets,
 	}, nil
 }
@@ -135,8 +136,18 @@ func TestMain(m *testing.M) {
 }
 
 func options(t *testing.T, dir string, aff Affecter) Options {
+	return optionsAt(t, dir, "", aff)
+}
+
+// optionsAt runs the change with head (default HEAD).
+func optionsAt(t *testing.T, dir, head string, aff Affecter) Options {
+	t.Helper()
+	c, err := change.Open(dir, change.Options{Head: head, FirstParent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return Options{
-		Dir:      dir,
+		Change:   c,
 		OutDir:   t.TempDir(),
 		Affecter: aff,
 		Bazel:    &bazel.Bazel{Dir: dir},
@@ -392,8 +403,8 @@ echo '{"id":{"progress":{}},"lastMessage":true}' >> "$f"; echo 'No space left on
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep.Status != tc.want || rep.ExitCode != 2 {
-				t.Fatalf("status %s exit %d, want %s 2", rep.Status, rep.ExitCode, tc.want)
+			if rep.Status != tc.want || rep.ExitCode != exitcode.Infra || rep.BadInput {
+				t.Fatalf("status %s exit %d (bad input %v), want %s %d", rep.Status, rep.ExitCode, rep.BadInput, tc.want, exitcode.Infra)
 			}
 			if !strings.Contains(strings.Join(rep.Errors, "\n"), tc.wantErr) {
 				t.Errorf("errors %q lack %q", rep.Errors, tc.wantErr)
@@ -427,7 +438,7 @@ func TestIncompleteAndWriteFailure(t *testing.T) {
 	if seen != report.StatusIncomplete {
 		t.Errorf("report during the run says %q, want incomplete", seen)
 	}
-	if err == nil || rep == nil || rep.Status == report.StatusGreen || rep.ExitCode != 2 {
+	if err == nil || rep == nil || rep.Status == report.StatusGreen || rep.ExitCode != exitcode.Infra {
 		t.Fatalf("final write failed: err %v, report %+v", err, rep)
 	}
 }
@@ -455,8 +466,8 @@ func TestCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Status != report.StatusCancelled || rep.ExitCode != 2 {
-		t.Fatalf("status %s, want cancelled", rep.Status)
+	if rep.Status != report.StatusCancelled || rep.ExitCode != exitcode.Infra {
+		t.Fatalf("status %s exit %d, want cancelled %d", rep.Status, rep.ExitCode, exitcode.Infra)
 	}
 	if time.Since(start) > 45*time.Second {
 		t.Errorf("cancel took %s: Bazel was not interrupted", time.Since(start))
@@ -472,8 +483,7 @@ func TestHeadMustBeCheckedOut(t *testing.T) {
 	first := runtest.Commit(t, dir, "one")
 	runtest.Write(t, dir, map[string]string{"x.txt": "x"})
 	runtest.Commit(t, dir, "two")
-	o := options(t, dir, &fakeAffecter{})
-	o.Head = first
+	o := optionsAt(t, dir, first, &fakeAffecter{})
 	_, err := Run(context.Background(), o)
 	var ue *UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "check out") {
@@ -492,26 +502,16 @@ func TestLogTail(t *testing.T) {
 	}
 }
 
-func TestDefaultBase(t *testing.T) {
-	dir := t.TempDir()
-	runtest.Git(t, dir, "init", "-q", "-b", "main")
-	runtest.Write(t, dir, map[string]string{"f": "1"})
-	c1 := runtest.Commit(t, dir, "one")
-	runtest.Write(t, dir, map[string]string{"f": "2"})
-	c2 := runtest.Commit(t, dir, "two")
-	// On main: the last commit's parent.
-	if got := defaultBase(dir, c2); got != c1 {
-		t.Errorf("on main: base %q, want %s", got, c1)
+// TestAffectedInputError: an affected set that fails because of the input
+// (the Affecter's *UsageError) gives status error with bad_input, exit 2.
+func TestAffectedInputError(t *testing.T) {
+	dir := workspace(t)
+	o := options(t, dir, &fakeAffecter{err: &UsageError{errors.New("BUILD at head does not load")}})
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// On a feature branch: left to the Affecter (merge base with main).
-	runtest.Git(t, dir, "checkout", "-q", "-b", "feature")
-	runtest.Write(t, dir, map[string]string{"g": "1"})
-	c3 := runtest.Commit(t, dir, "three")
-	if got := defaultBase(dir, c3); got != "" {
-		t.Errorf("on a branch: base %q, want the Affecter's default", got)
-	}
-	// The root commit has no parent: the Affecter decides.
-	if got := defaultBase(dir, c1); got != "" {
-		t.Errorf("root: base %q", got)
+	if rep.Status != report.StatusError || !rep.BadInput || rep.ExitCode != exitcode.Input {
+		t.Errorf("status %s, bad input %v, exit %d; want error, true, %d", rep.Status, rep.BadInput, rep.ExitCode, exitcode.Input)
 	}
 }
