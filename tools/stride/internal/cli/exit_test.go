@@ -14,6 +14,7 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo/gittest"
 	"github.com/strideci/monorepo/tools/stride/internal/publish"
 	"github.com/strideci/monorepo/tools/stride/internal/run"
+	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
 // fakeBazel puts a `bazel` that exits 1 at once first on PATH: a Bazel
@@ -124,6 +125,10 @@ func TestExitCodeOf(t *testing.T) {
 		{"bazel cannot start inside an input error", &affected.InputError{Err: wrap(bazel.ErrStart)}, ExitInternal},
 		{"publish not green", wrap(publish.ErrNotGreen), ExitUsage},
 		{"publish not reproducible", wrap(publish.ErrNotReproducible), ExitFindings},
+		{"publish bad input", wrap(publish.ErrBadInput), ExitUsage},
+		{"no store", wrap(store.ErrNoStore), ExitUsage},
+		{"store object not found", wrap(store.ErrNotFound), ExitUsage},
+		{"store sources disagree", wrap(store.ErrSourcesDisagree), ExitFindings},
 		{"publish step of a pipeline", &run.PublishError{Err: wrap(errors.New("aptly failed"))}, ExitInternal},
 		{"anything else", errors.New("disk full"), ExitInternal},
 	}

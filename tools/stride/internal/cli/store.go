@@ -105,22 +105,6 @@ func (f *storeFlags) create(env *Env) (*store.FS, error) {
 	return store.OpenFS(absPath(env.Dir, f.dir))
 }
 
-// storeErr maps the store's errors to exit codes: malformed manifests and
-// ids are bad input (2), disagreeing records of what environments serve
-// are a finding (1); the rest is infrastructure (3).
-func storeErr(err error) error {
-	var ee *ExitError
-	switch {
-	case err == nil || errors.As(err, &ee):
-		return err
-	case errors.Is(err, store.ErrSourcesDisagree):
-		return Exit(ExitFindings, err)
-	case errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrNoStore), errors.Is(err, store.ErrNotFound):
-		return Exit(ExitUsage, err)
-	}
-	return err
-}
-
 // parseOpen parses a subcommand's args, flags before or after the
 // positional ones, which must be nargs (0, or 1: a BUILD), and opens the
 // store; it returns the positional arguments.
@@ -198,7 +182,6 @@ func storeSubFlags(env *Env, name, usage, summary string) (*flag.FlagSet, *store
 	sf.add(fs)
 	return fs, sf
 }
-
 
 // storeEnvironments maps builds to the environments (published
 // distributions) serving them; empty when the store has no aptly. When the
@@ -368,7 +351,7 @@ func storeShow(env *Env, args []string) error {
 	}
 	m, err := s.Manifest(ctx, id)
 	if err != nil {
-		return storeErr(err)
+		return err // exitCodeOf: malformed or missing input 2, sources that disagree 1
 	}
 	if *asJSON {
 		b, err := m.Marshal()
@@ -460,7 +443,7 @@ func storeGC(env *Env, args []string) error {
 	}
 	res, err := store.GC(ctx, s, store.GCOptions{Sources: serving.Sources(s, a), Keep: keep, KeepLast: *keepLast, Grace: *grace, DryRun: !*confirm})
 	if err != nil {
-		return storeErr(err)
+		return err // exitCodeOf: malformed or missing input 2, sources that disagree 1
 	}
 	var aptNotes []string
 	if a != nil && len(res.Removed) > 0 {
@@ -579,7 +562,7 @@ func storePin(env *Env, verb string, args []string) error {
 		err = s.Pin(ctx, id, *reason)
 	}
 	if err != nil {
-		return storeErr(err)
+		return err // exitCodeOf: malformed or missing input 2, sources that disagree 1
 	}
 	fmt.Fprintf(env.Stdout, "%sned %s\n", verb, id)
 	return nil
@@ -601,7 +584,7 @@ func storeRebuildApt(env *Env, args []string) error {
 	defer stop()
 	res, err := publish.RebuildAPT(ctx, publish.RebuildOptions{Store: s, Aptly: a, Log: env.Stderr})
 	if err != nil {
-		return storeErr(err)
+		return err // exitCodeOf: malformed or missing input 2, sources that disagree 1
 	}
 	if *asJSON {
 		return writeJSON(env, res)
