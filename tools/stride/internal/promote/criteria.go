@@ -139,6 +139,9 @@ func (r *robot) testsGreen(ctx context.Context, c *candidate) ledger.CriterionRe
 	if rep.Status != report.StatusGreen || t.Failed > 0 {
 		return result(ledger.StatusFail, "run report of %s: status %s, %d of %d tests failed", short(c.build.Build), rep.Status, t.Failed, t.Total)
 	}
+	if t.Total == 0 {
+		return result(ledger.StatusPass, "run report of %s: green; the build affected no tests", short(c.build.Build))
+	}
 	flaky := ""
 	if t.Flaky > 0 {
 		flaky = fmt.Sprintf(" (%d flaky)", t.Flaky)
