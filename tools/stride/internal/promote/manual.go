@@ -170,7 +170,7 @@ func Rollback(ctx context.Context, o Options, envName, to, reason string) (*Outc
 	if reason == "" {
 		reason = "rollback"
 	}
-	rb := ledger.Event{Kind: ledger.KindRollback, Env: env.Name, Build: target, From: es.Build, Actor: r.o.Actor, Reason: reason, Manual: true}
+	rb := ledger.Event{Kind: ledger.KindRollback, Env: env.Name, Build: target, From: es.Build, Actor: r.o.Actor, Reason: reason, Manual: !r.o.Automatic}
 	cur := es.Build
 	rec, err := r.recordChange(ctx, nil, rb, func(st *ledger.State) bool { return st.Env(env.Name).Build == cur })
 	if err != nil {

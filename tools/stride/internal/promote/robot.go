@@ -85,6 +85,9 @@ type Options struct {
 	Hook func(point string)
 	// Log receives a line per action (nil: discarded).
 	Log io.Writer
+	// Automatic marks Rollback's event as not a person's (manual false):
+	// for a deployer's watch that rolls back on bad health.
+	Automatic bool
 }
 
 type robot struct {
