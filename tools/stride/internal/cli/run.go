@@ -242,6 +242,9 @@ func (a *affectedAdapter) Affected(ctx context.Context, ch *change.Change) (*run
 		Head: report.Rev{Rev: res.Head.Rev, SHA: res.Head.Commit},
 		Wait: res.Wait,
 	}
+	for _, t := range res.Incompatible {
+		out.Incompatible = append(out.Incompatible, t.Label)
+	}
 	for _, t := range res.Targets {
 		rt := report.Target{Label: t.Label, Kind: t.Kind, Test: t.Test}
 		for _, r := range t.Reasons {

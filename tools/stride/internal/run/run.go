@@ -34,6 +34,10 @@ import (
 type Affected struct {
 	Base, Head report.Rev
 	Targets    []report.Target
+	// Incompatible are affected targets left out of Targets because they
+	// are incompatible with the target platform (target_compatible_with):
+	// naming them would make Bazel fail. Run says so and skips them.
+	Incompatible []string
 	// BazelTime is the wall time the computation spent in Bazel (queries),
 	// when known; it counts as Bazel time, not stride's, in the report.
 	BazelTime time.Duration
@@ -269,6 +273,9 @@ func (x *execution) run() {
 		}
 	}
 	x.pr.Printf("%d file(s) changed, %d target(s) affected, %d test(s)", len(r.Changes), len(x.targets), len(tests))
+	if n := len(aff.Incompatible); n > 0 {
+		x.pr.Printf("%d affected target(s) incompatible with the target platform, skipped: %s", n, strings.Join(aff.Incompatible, " "))
+	}
 
 	// 2. Owners and policy (cheap, and useful even when Bazel fails),
 	// beside the build: run() returns after them.

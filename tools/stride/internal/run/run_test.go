@@ -17,15 +17,17 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
 	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/exitcode"
+	"github.com/strideci/monorepo/tools/stride/internal/progress"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/run/runtest"
 )
 
 // fakeAffecter returns a fixed affected set.
 type fakeAffecter struct {
-	targets []report.Target
-	err     error
-	hook    func() // called during Affected
+	targets      []report.Target
+	incompatible []string
+	err          error
+	hook         func() // called during Affected
 }
 
 func (f *fakeAffecter) Affected(ctx context.Context, c *change.Change) (*Affected, error) {
@@ -36,8 +38,9 @@ func (f *fakeAffecter) Affected(ctx context.Context, c *change.Change) (*Affecte
 		return nil, f.err
 	}
 	return &Affected{
-		Base:    report.Rev{Rev: "HEAD", SHA: "base"},
-		Targets: f.targets,
+		Base:         report.Rev{Rev: "HEAD", SHA: "base"},
+		Targets:      f.targets,
+		Incompatible: f.incompatible,
 	}, nil
 }
 
@@ -337,6 +340,27 @@ func TestNothingAffected(t *testing.T) {
 	}
 	if rep.Status != report.StatusGreen || rep.Summary != "nothing affected" {
 		t.Fatalf("status %s %q", rep.Status, rep.Summary)
+	}
+}
+
+// Affected targets incompatible with the target platform are not built,
+// and the run says so.
+func TestIncompatibleSkipped(t *testing.T) {
+	dir := workspace(t)
+	o := options(t, dir, &fakeAffecter{incompatible: []string{"//a:windows_test"}})
+	o.Bazel = bazelMustNotRun{t}
+	var out strings.Builder
+	o.Progress = progress.New(&out, false)
+	rep, err := Run(context.Background(), o)
+	o.Progress.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != report.StatusGreen {
+		t.Fatalf("status %s %q", rep.Status, rep.Summary)
+	}
+	if !strings.Contains(out.String(), "1 affected target(s) incompatible with the target platform, skipped: //a:windows_test") {
+		t.Errorf("progress does not say the incompatible target was skipped:\n%s", out.String())
 	}
 }
 
