@@ -8,8 +8,12 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
 	"github.com/strideci/monorepo/tools/stride/internal/exitcode"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
+	"github.com/strideci/monorepo/tools/stride/internal/owners"
+	"github.com/strideci/monorepo/tools/stride/internal/policy"
+	"github.com/strideci/monorepo/tools/stride/internal/promote"
 	"github.com/strideci/monorepo/tools/stride/internal/publish"
 	"github.com/strideci/monorepo/tools/stride/internal/run"
+	"github.com/strideci/monorepo/tools/stride/internal/sparse"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
@@ -30,9 +34,12 @@ const (
 //     commit, directories outside a repository, no merge base or default
 //     branch, an affected set Bazel cannot compute at head, a run whose
 //     head is not checked out, a store object that does not verify, a
-//     publish of a run that is missing or not green;
-//   - a publish that would replace a build with different packages is a
-//     finding;
+//     publish of a run that is missing or not green, bad approvals files
+//     and team names (owners), bad policy options, an unknown environment
+//     or build (promote), a team or map sparse lacks, a git too old;
+//   - a finding: a publish that would replace a build with different
+//     packages, records of what environments serve that disagree, a
+//     promotion its criteria block;
 //   - anything else is infrastructure.
 func exitCodeOf(err error) int {
 	if err == nil {
@@ -50,14 +57,18 @@ func exitCodeOf(err error) int {
 	switch {
 	case errors.Is(err, bazel.ErrStart):
 		return ExitInternal
-	case errors.Is(err, publish.ErrNotReproducible), errors.Is(err, store.ErrSourcesDisagree):
+	case errors.Is(err, publish.ErrNotReproducible), errors.Is(err, store.ErrSourcesDisagree),
+		errors.Is(err, promote.ErrBlocked):
 		return ExitFindings
 	case errors.As(err, &ie), errors.As(err, &ue),
 		errors.Is(err, gitrepo.ErrUnknownRevision), errors.Is(err, gitrepo.ErrShallow),
 		errors.Is(err, gitrepo.ErrNotRepository), errors.Is(err, gitrepo.ErrNoMergeBase),
 		errors.Is(err, gitrepo.ErrNoDefaultBranch),
 		errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrNoStore), errors.Is(err, store.ErrNotFound),
-		errors.Is(err, publish.ErrNotGreen), errors.Is(err, publish.ErrNoRun), errors.Is(err, publish.ErrBadInput):
+		errors.Is(err, publish.ErrNotGreen), errors.Is(err, publish.ErrNoRun), errors.Is(err, publish.ErrBadInput),
+		errors.Is(err, owners.ErrBadApprovals), errors.Is(err, owners.ErrUnknownTeam), errors.Is(err, owners.ErrNoOwnedDirs),
+		errors.Is(err, policy.ErrBadInput), errors.Is(err, promote.ErrInput),
+		sparse.IsTeamError(err), errors.Is(err, sparse.ErrNoMap), errors.Is(err, sparse.ErrNoTeam), errors.Is(err, sparse.ErrGitTooOld):
 		return ExitUsage
 	}
 	return ExitInternal

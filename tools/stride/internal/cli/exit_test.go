@@ -12,8 +12,12 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo/gittest"
+	"github.com/strideci/monorepo/tools/stride/internal/owners"
+	"github.com/strideci/monorepo/tools/stride/internal/policy"
+	"github.com/strideci/monorepo/tools/stride/internal/promote"
 	"github.com/strideci/monorepo/tools/stride/internal/publish"
 	"github.com/strideci/monorepo/tools/stride/internal/run"
+	"github.com/strideci/monorepo/tools/stride/internal/sparse"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
@@ -129,6 +133,12 @@ func TestExitCodeOf(t *testing.T) {
 		{"no store", wrap(store.ErrNoStore), ExitUsage},
 		{"store object not found", wrap(store.ErrNotFound), ExitUsage},
 		{"store sources disagree", wrap(store.ErrSourcesDisagree), ExitFindings},
+		{"bad approvals file", wrap(owners.ErrBadApprovals), ExitUsage},
+		{"unknown team", wrap(owners.ErrUnknownTeam), ExitUsage},
+		{"bad policy options", wrap(policy.ErrBadInput), ExitUsage},
+		{"unknown environment", wrap(promote.ErrInput), ExitUsage},
+		{"promotion blocked", wrap(promote.ErrBlocked), ExitFindings},
+		{"no package map", wrap(sparse.ErrNoMap), ExitUsage},
 		{"publish step of a pipeline", &run.PublishError{Err: wrap(errors.New("aptly failed"))}, ExitInternal},
 		{"anything else", errors.New("disk full"), ExitInternal},
 	}

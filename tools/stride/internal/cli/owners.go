@@ -75,30 +75,13 @@ func ownersSubFlags(env *Env, name, usage, summary string) *flag.FlagSet {
 	return NewFlagSet(env, &Command{Name: "owners " + name, Usage: usage, Summary: summary})
 }
 
-// ownersInputErr maps errors caused by the user's input to exit 2.
-func ownersInputErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, sentinel := range []error{
-		gitrepo.ErrNotRepository, gitrepo.ErrUnknownRevision, gitrepo.ErrShallow,
-		gitrepo.ErrNoDefaultBranch, gitrepo.ErrNoMergeBase, owners.ErrBadApprovals,
-		owners.ErrUnknownTeam, owners.ErrNoOwnedDirs,
-	} {
-		if errors.Is(err, sentinel) {
-			return &ExitError{Code: ExitUsage, Err: err}
-		}
-	}
-	return err
-}
-
 // ownersTree loads the OWNERS tree of the work tree, or of rev if set. It
 // returns the tree (even with errors in OWNERS files; diags then lists
 // them) and the directory paths are relative to.
 func ownersTree(env *Env, rev string) (tree *owners.Tree, root string, repo *gitrepo.Repo, err error) {
 	repo, err = gitrepo.Open(env.Dir)
 	if err != nil && !(errors.Is(err, gitrepo.ErrNotRepository) && rev == "") {
-		return nil, "", nil, ownersInputErr(err)
+		return nil, "", nil, err
 	}
 	root = env.Dir
 	if repo != nil && repo.Root() != "" {
@@ -107,7 +90,7 @@ func ownersTree(env *Env, rev string) (tree *owners.Tree, root string, repo *git
 	if rev != "" {
 		h, err := repo.ResolveRevision(rev)
 		if err != nil {
-			return nil, "", nil, ownersInputErr(err)
+			return nil, "", nil, err
 		}
 		tree, err = owners.LoadAt(repo, h)
 	} else {
@@ -166,7 +149,7 @@ func ownersWho(env *Env, args []string) error {
 	if *rev != "" {
 		h, err := repo.ResolveRevision(*rev)
 		if err != nil {
-			return ownersInputErr(err)
+			return err
 		}
 		if fsys, err = repo.FS(h); err != nil {
 			return err
@@ -260,7 +243,7 @@ func ownersCheck(env *Env, args []string, suggest bool) error {
 	}
 	repo, err := gitrepo.Open(env.Dir)
 	if err != nil {
-		return ownersInputErr(err)
+		return err
 	}
 	opts := owners.RepoCheck{Base: *base, Head: *head, NoSelfApproval: *noSelf, Approvers: approvedBy}
 	if len(authors) > 0 {
@@ -279,7 +262,7 @@ func ownersCheck(env *Env, args []string, suggest bool) error {
 	}
 	res, err := owners.CheckRepo(repo, opts)
 	if err != nil {
-		return ownersInputErr(err)
+		return err
 	}
 	sug := owners.Suggest(res)
 	if suggest {
@@ -364,7 +347,7 @@ func ownersTeams(env *Env, args []string) error {
 	if fl.NArg() == 1 {
 		dirs, err := tree.DirsOwnedBy(fl.Arg(0))
 		if err != nil {
-			return ownersInputErr(err)
+			return err
 		}
 		if *asJSON {
 			return writeJSON(env, map[string]interface{}{"schema": owners.TeamsSchema, "team": strings.TrimPrefix(fl.Arg(0), "@"), "dirs": dirs})

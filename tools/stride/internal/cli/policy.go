@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/strideci/monorepo/tools/stride/internal/change"
-	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/policy"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/run"
@@ -135,11 +133,7 @@ func policyCheck(env *Env, args []string) error {
 	defer stop()
 	res, err := policy.Check(ctx, env.Dir, *base, *head, o)
 	if err != nil {
-		if errors.Is(err, policy.ErrBadInput) || errors.Is(err, gitrepo.ErrUnknownRevision) ||
-			errors.Is(err, gitrepo.ErrNotRepository) || errors.Is(err, gitrepo.ErrShallow) {
-			return Exit(ExitUsage, err)
-		}
-		return err
+		return err // exitCodeOf: bad options and revisions 2
 	}
 	if *asJSON {
 		if err := writeJSON(env, res); err != nil {

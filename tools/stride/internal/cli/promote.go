@@ -182,19 +182,6 @@ func (pf *promoteFlags) options(env *Env) (promote.Options, func(), error) {
 	return o, func() { repo.Close() }, nil
 }
 
-// promoteErr maps the robot's errors to exit codes.
-func promoteErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, promote.ErrInput):
-		return Usagef("%v", err)
-	case errors.Is(err, promote.ErrBlocked):
-		return Exit(ExitFindings, err)
-	}
-	return err
-}
-
 func signalContext() (context.Context, func()) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
@@ -250,7 +237,7 @@ func promoteRun(env *Env, c *Command, args []string) error {
 				return perr
 			}
 		}
-		return promoteErr(err)
+		return err
 	}
 	o.Actor = "robot (" + o.Actor + ")"
 	res, err := promote.Auto(ctx, o, *confirm)
@@ -263,7 +250,7 @@ func promoteRun(env *Env, c *Command, args []string) error {
 			printAuto(env, res)
 		}
 	}
-	return promoteErr(err)
+	return err
 }
 
 func printOutcome(env *Env, out *promote.Outcome) {
@@ -358,7 +345,7 @@ func runEnvCommand(env *Env, fs *flag.FlagSet, pf *promoteFlags, args []string,
 			return perr
 		}
 	}
-	return promoteErr(err)
+	return err
 }
 
 func printOutcomeOrJSON(env *Env, asJSON bool, out *promote.Outcome) error {

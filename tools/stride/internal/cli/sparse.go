@@ -117,11 +117,11 @@ func init() {
 	register(c)
 }
 
-// sparseErr maps the sparse package's input errors to exit 2.
+// sparseErr makes a Bazel failure of a sparse query the workspace's fault
+// (exit 2); exitCodeOf classifies the sparse package's other errors.
 func sparseErr(err error) error {
 	var be *bazel.Error
-	if sparse.IsTeamError(err) || errors.Is(err, sparse.ErrNotRepository) || errors.Is(err, sparse.ErrNoMap) ||
-		errors.Is(err, sparse.ErrNoTeam) || errors.Is(err, sparse.ErrGitTooOld) || errors.As(err, &be) {
+	if errors.As(err, &be) {
 		return Exit(ExitUsage, err)
 	}
 	return err
