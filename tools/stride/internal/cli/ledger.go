@@ -143,3 +143,24 @@ func ledgerKeep(env *Env) (map[string]string, error) {
 	}
 	return log.State().Keep(), nil
 }
+
+// ledgerServes is what the ledger of the repository at env.Dir says each
+// environment serves (nil outside a repository or before any promotion).
+func ledgerServes(env *Env) (map[string]string, error) {
+	repo, err := gitrepo.Open(env.Dir)
+	if err != nil {
+		return nil, nil // a store used outside a repository: no ledger
+	}
+	defer repo.Close()
+	log, err := ledger.Open(repo).Read()
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger: %w", err)
+	}
+	out := map[string]string{}
+	for name, es := range log.State().Envs {
+		if es.Build != "" {
+			out[name] = es.Build
+		}
+	}
+	return out, nil
+}

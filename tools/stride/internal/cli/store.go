@@ -570,7 +570,7 @@ func storePin(env *Env, verb string, args []string) error {
 
 func storeRebuildApt(env *Env, args []string) error {
 	fs, sf := storeSubFlags(env, "rebuild-apt", "stride store rebuild-apt [--json]",
-		"rebuild aptly's database from the store; each environment keeps serving the build the published tree says it serves")
+		"rebuild aptly's database from the store; each environment keeps serving the build the ledger (where it names the environment) or else the published tree says it serves")
 	asJSON := fs.Bool("json", false, "print JSON")
 	s, _, err := sf.parseOpen(env, fs, args, 0)
 	if err != nil {
@@ -582,7 +582,15 @@ func storeRebuildApt(env *Env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := publish.RebuildAPT(ctx, publish.RebuildOptions{Store: s, Aptly: a, Log: env.Stderr})
+	opts := publish.RebuildOptions{Store: s, Aptly: a, Log: env.Stderr}
+	serves, err := ledgerServes(env)
+	if err != nil {
+		return err
+	}
+	if len(serves) > 0 {
+		opts.Serving = &serving.Override{Base: &serving.Tree{Dir: a.PublicDir(), Store: s}, Name: "ledger", Builds: serves}
+	}
+	res, err := publish.RebuildAPT(ctx, opts)
 	if err != nil {
 		return err // exitCodeOf: malformed or missing input 2, sources that disagree 1
 	}

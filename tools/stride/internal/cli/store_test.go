@@ -10,6 +10,9 @@ import (
 
 	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/apt/apttest"
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo/gittest"
+	"github.com/strideci/monorepo/tools/stride/internal/ledger"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
@@ -35,29 +38,8 @@ func publishedStore(t *testing.T) (ws, storeDir, head string) {
 // removes nothing; `stride store rebuild-apt` rebuilds the database, and
 // gc then keeps what dev serves.
 func TestStoreGCKeepsServedBuildsWithoutAptlyDB(t *testing.T) {
-	if os.Getenv("TEST_SRCDIR") != "" {
-		t.Skip("skipping under bazel test: aptly and gpg run in go test ./... (ci/test)")
-	}
-	if err := apt.Available(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
 	ws := t.TempDir()
-	storeDir := filepath.Join(t.TempDir(), "store")
-	gnupg, err := os.MkdirTemp("", "g")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { (&apt.Keyring{Home: gnupg}).KillAgent(); os.RemoveAll(gnupg) })
-	var heads []string
-	for i, payload := range []string{"one", "two"} {
-		deb := apttest.Build(t, t.TempDir(), apttest.Package{Name: "hello", Payload: payload})
-		head := strings.Repeat(string(rune('a'+i)), 40)
-		run := writeRun(t, ws, head, report.StatusGreen)
-		if code, out, errOut := stride(t, ws, "publish", "--run", run, "--deb", deb, "--store", storeDir, "--gnupg", gnupg, "--number", string(rune('3'+i)), "--docs", "-"); code != 0 {
-			t.Fatalf("publish: %d\n%s\n%s", code, out, errOut)
-		}
-		heads = append(heads, head)
-	}
+	storeDir, gnupg, heads := publishTwo(t, ws)
 	if err := os.RemoveAll(filepath.Join(storeDir, "aptly", "db")); err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +58,59 @@ func TestStoreGCKeepsServedBuildsWithoutAptlyDB(t *testing.T) {
 	code, out, errOut = stride(t, ws, "store", "gc", "--store", storeDir, "--gnupg", gnupg, "--confirm", "--grace", "0s")
 	if code != 0 || !strings.Contains(out, "keep    "+heads[1][:12]+"  (environment dev)") || !strings.Contains(out, "removed "+heads[0][:12]) {
 		t.Fatalf("gc after rebuild-apt: %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// publishTwo publishes two builds of one package to dev in a new store
+// and returns the store, its keyring and the builds' heads, oldest first.
+func publishTwo(t *testing.T, ws string) (storeDir, gnupg string, heads []string) {
+	t.Helper()
+	if os.Getenv("TEST_SRCDIR") != "" {
+		t.Skip("skipping under bazel test: aptly and gpg run in go test ./... (ci/test)")
+	}
+	if err := apt.Available(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	storeDir = filepath.Join(t.TempDir(), "store")
+	gnupg, err := os.MkdirTemp("", "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { (&apt.Keyring{Home: gnupg}).KillAgent(); os.RemoveAll(gnupg) })
+	for i, payload := range []string{"one", "two"} {
+		deb := apttest.Build(t, t.TempDir(), apttest.Package{Name: "hello", Payload: payload})
+		head := strings.Repeat(string(rune('a'+i)), 40)
+		run := writeRun(t, ws, head, report.StatusGreen)
+		if code, out, errOut := stride(t, ws, "publish", "--run", run, "--deb", deb, "--store", storeDir, "--gnupg", gnupg, "--number", string(rune('3'+i)), "--docs", "-"); code != 0 {
+			t.Fatalf("publish: %d\n%s\n%s", code, out, errOut)
+		}
+		heads = append(heads, head)
+	}
+	return storeDir, gnupg, heads
+}
+
+// TestRebuildAptFollowsTheLedger: where the ledger names an environment,
+// rebuild-apt republishes the build the ledger says it serves, not the
+// one the published tree shows (a rollback recorded before its switch).
+func TestRebuildAptFollowsTheLedger(t *testing.T) {
+	repo := gittest.New(t)
+	storeDir, gnupg, heads := publishTwo(t, repo.Dir)
+	r, err := gitrepo.Open(repo.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ev := ledger.Event{ID: ledger.NewID(), Kind: ledger.KindEvaluation, Env: "dev", Build: heads[0], Verdict: ledger.VerdictPass, Actor: "test"}
+	if _, err := ledger.Open(r).Append(context.Background(), ev,
+		ledger.Event{Kind: ledger.KindRollback, Env: "dev", Build: heads[0], From: heads[1], Evaluation: ev.ID, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(storeDir, "aptly", "db")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := stride(t, repo.Dir, "store", "rebuild-apt", "--store", storeDir, "--gnupg", gnupg)
+	if code != 0 || !strings.Contains(out, "dev serves "+heads[0][:12]) {
+		t.Fatalf("rebuild-apt: %d\n%s\n%s", code, out, errOut)
 	}
 }
 

@@ -310,3 +310,39 @@ func Newest(ctx context.Context, s store.Store, envs store.Environments) (map[st
 	}
 	return out, nil
 }
+
+// Override is a record of which build each environment serves that wins
+// over another for the environments it names: the ledger over the
+// published tree, for rebuild-apt (an environment the ledger never named,
+// such as dev, which publish fills directly, keeps what the tree says).
+type Override struct {
+	// Base is read first; Builds replaces its answer per environment.
+	Base store.ServingSource
+	// Name names the overriding record ("ledger").
+	Name string
+	// Builds maps an environment to the build the record says it serves.
+	Builds map[string]string
+}
+
+// SourceName says both records.
+func (o *Override) SourceName() string {
+	return o.Name + " over the " + o.Base.SourceName()
+}
+
+// Environments reads Base and replaces the environments Builds names.
+func (o *Override) Environments(ctx context.Context) (store.Environments, error) {
+	envs, err := o.Base.Environments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := store.Environments{}
+	for env, builds := range envs {
+		out[env] = builds
+	}
+	for env, build := range o.Builds {
+		if build != "" {
+			out[env] = []string{build}
+		}
+	}
+	return out, nil
+}

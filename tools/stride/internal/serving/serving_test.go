@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,39 @@ func TestTree(t *testing.T) {
 	}
 	if _, err := serving.Newest(ctx, s, store.Environments{"dev": {}}); err == nil {
 		t.Fatal("Newest of an unknown build succeeded")
+	}
+}
+
+type fixedSource store.Environments
+
+func (f fixedSource) SourceName() string { return "fixed" }
+func (f fixedSource) Environments(context.Context) (store.Environments, error) {
+	return store.Environments(f), nil
+}
+
+func TestOverride(t *testing.T) {
+	base := fixedSource{"dev": {"b3"}, "uat": {"b1", "b2"}}
+	for _, tc := range []struct {
+		name   string
+		builds map[string]string
+		want   store.Environments
+	}{
+		{"nothing recorded", nil, store.Environments{"dev": {"b3"}, "uat": {"b1", "b2"}}},
+		{"ledger names uat", map[string]string{"uat": "b1"}, store.Environments{"dev": {"b3"}, "uat": {"b1"}}},
+		{"ledger names an environment the tree lacks", map[string]string{"prod": "b0", "dev": ""}, store.Environments{"dev": {"b3"}, "uat": {"b1", "b2"}, "prod": {"b0"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &serving.Override{Base: base, Name: "ledger", Builds: tc.builds}
+			got, err := o.Environments(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if got := (&serving.Override{Base: base, Name: "ledger"}).SourceName(); got != "ledger over the fixed" {
+		t.Errorf("SourceName = %q", got)
 	}
 }
