@@ -29,7 +29,7 @@ type Result struct {
 	// are incompatible with the target platform (target_compatible_with):
 	// Bazel skips them in `bazel test //...` and refuses them by name.
 	Incompatible []Removed `json:"incompatible,omitempty"`
-	Stats   Stats     `json:"stats"`
+	Stats        Stats     `json:"stats"`
 
 	cmp  *comparison
 	wait func() // set with Options.DeferWrites
