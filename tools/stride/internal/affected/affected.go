@@ -374,35 +374,7 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 	}()
 	res.wait = c.writes.Wait
 
-	// While the trees are read: git status (does the work tree hold
-	// head?), the cached maps' decoding, and, when every plan queries
-	// head in full, that query.
-	c.wt = &workTree{checkedOut: st.headCheckedOut && !st.uncommitted, done: make(chan struct{})}
-	g.Go(func() error {
-		c.wt.check(c.repo)
-		return nil
-	})
-	for _, s := range []*side{c.base, c.head} {
-		if s.head && st.headCached || !s.head && st.baseCached {
-			s := s
-			s.loaded = &mapLoad{done: make(chan struct{})}
-			g.Go(func() error {
-				s.loaded.snap = c.cache.get(s.key)
-				close(s.loaded.done)
-				return nil
-			})
-		}
-	}
-	if startHeadEarly(st) {
-		e := &earlyQuery{done: make(chan struct{})}
-		c.early = e
-		g.Go(func() error {
-			e.res = c.streamHead(gctx, treesRead)
-			close(e.done)
-			return nil
-		})
-		c.logf("querying head in %s (started before reading the trees)", c.root)
-	}
+	c.startBackground(gctx, g, st, treesRead)
 	if err := c.readTrees(); err != nil {
 		return nil, err
 	}
@@ -442,39 +414,9 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 			return res, nil
 		}
 	}
-	var head, base outcome
-	for {
-		if p.err != nil {
-			if errors.Is(p.err, errNoScratch) {
-				return nil, c.noScratchErr()
-			}
-			return nil, inputErr(p.err)
-		}
-		c.logf("plan: head from %s; base from %s", sourceNames(p.head, true), sourceNames(p.base, false))
-		c.head.out, c.base.out = newSideFuture(), newSideFuture()
-		pl := p
-		g.Go(func() error { return c.obtain(gctx, &pl, c.head, c.base) })
-		g.Go(func() error { return c.obtain(gctx, &pl, c.base, c.head) })
-		var herr, berr error
-		head, herr = c.head.out.get()
-		base, berr = c.base.out.get()
-		if !errors.Is(herr, errReplan) && !errors.Is(berr, errReplan) {
-			if herr != nil || berr != nil {
-				// The first error, not the cancellation it caused.
-				if werr := g.Wait(); werr != nil {
-					return nil, werr
-				}
-				if herr != nil {
-					return nil, herr
-				}
-				return nil, berr
-			}
-			break
-		}
-		// A cached map that could not be read: plan without it.
-		st.headCached = st.headCached && c.head.loaded.get() != nil
-		st.baseCached = st.baseCached && c.base.loaded.get() != nil
-		p = makePlan(st, c.changes, c.base.files, c.head.files)
+	head, base, err := c.obtainBoth(gctx, g, st, p)
+	if err != nil {
+		return nil, err
 	}
 	res.Head.Source, res.Base.Source = head.src.name(true), base.src.name(false)
 	if base.failed != nil {
@@ -488,6 +430,78 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 	c.filterIncompatibleAtHead(ctx, res, head.snap)
 	c.logf("compared: %d targets affected", len(res.Targets))
 	return res, nil
+}
+
+// startBackground starts what runs while the trees are read: git status
+// (does the work tree hold head?), the cached maps' decoding, and, when
+// every plan queries head in full, that query (which digests what
+// streams once treesRead closes).
+func (c *computation) startBackground(gctx context.Context, g *errgroup.Group, st planState, treesRead <-chan struct{}) {
+	c.wt = &workTree{checkedOut: st.headCheckedOut && !st.uncommitted, done: make(chan struct{})}
+	g.Go(func() error {
+		c.wt.check(c.repo)
+		return nil
+	})
+	for _, s := range []*side{c.base, c.head} {
+		if s.head && st.headCached || !s.head && st.baseCached {
+			s := s
+			s.loaded = &mapLoad{done: make(chan struct{})}
+			g.Go(func() error {
+				s.loaded.snap = c.cache.get(s.key)
+				close(s.loaded.done)
+				return nil
+			})
+		}
+	}
+	if startHeadEarly(st) {
+		e := &earlyQuery{done: make(chan struct{})}
+		c.early = e
+		g.Go(func() error {
+			e.res = c.streamHead(gctx, treesRead)
+			close(e.done)
+			return nil
+		})
+		c.logf("querying head in %s (started before reading the trees)", c.root)
+	}
+}
+
+// obtainBoth runs both sides' executors under the plan and returns their
+// outcomes. A cached map that cannot be read makes it plan again without
+// it (st's other fields are as they were).
+func (c *computation) obtainBoth(gctx context.Context, g *errgroup.Group, st planState, p plan) (head, base outcome, err error) {
+	for {
+		if p.err != nil {
+			if errors.Is(p.err, errNoScratch) {
+				return head, base, c.noScratchErr()
+			}
+			return head, base, inputErr(p.err)
+		}
+		c.logf("plan: head from %s; base from %s", sourceNames(p.head, true), sourceNames(p.base, false))
+		c.head.out, c.base.out = newSideFuture(), newSideFuture()
+		pl := p
+		g.Go(func() error { return c.obtain(gctx, &pl, c.head, c.base) })
+		g.Go(func() error { return c.obtain(gctx, &pl, c.base, c.head) })
+		var herr, berr error
+		head, herr = c.head.out.get()
+		base, berr = c.base.out.get()
+		if !errors.Is(herr, errReplan) && !errors.Is(berr, errReplan) {
+			if herr != nil || berr != nil {
+				// The first error, not the cancellation it caused.
+				if werr := g.Wait(); werr != nil {
+					return head, base, werr
+				}
+				if herr != nil {
+					return head, base, herr
+				}
+				return head, base, berr
+			}
+			return head, base, nil
+		}
+		// A cached map that could not be read: plan without it.
+		st.headCached = st.headCached && c.head.loaded.get() != nil
+		st.baseCached = st.baseCached && c.base.loaded.get() != nil
+		p = makePlan(st, c.changes, c.base.files, c.head.files)
+	}
 }
 
 // noScratchErr is the input error of a base that needs a scratch copy
