@@ -230,18 +230,16 @@ func (x *execution) run() {
 	// 1. The affected set.
 	t0 := time.Now()
 	x.pr.Printf("computing the affected set")
-	files := make(chan error, 1)
-	go func() {
-		// The report's file list is the change's: the same renames as
-		// the affected set's reasons.
-		fs, err := o.Change.Files()
-		if err == nil {
-			r.Changes = reportChanges(fs)
-		}
-		files <- err
-	}()
+	// The report's file list is the change's: the same renames as the
+	// affected set's reasons. It is listed before the affected set, not
+	// beside it: the Change's repository (go-git) is not safe for use by
+	// two goroutines at once, and the affected set lists the same files
+	// (once: Files is memoized).
+	fs, ferr := o.Change.Files()
+	if ferr == nil {
+		r.Changes = reportChanges(fs)
+	}
 	aff, err := o.Affecter.Affected(x.ctx, o.Change)
-	ferr := <-files
 	r.Timing.AffectedMS = time.Since(t0).Milliseconds()
 	if aff != nil && aff.Wait != nil {
 		defer aff.Wait() // while Bazel builds
