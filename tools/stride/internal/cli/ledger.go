@@ -129,38 +129,18 @@ func ledgerVerify(env *Env, args []string) error {
 	return nil
 }
 
-// ledgerKeep is what the ledger of the repository at env.Dir says the
-// store must keep (ledger.State.Keep); nothing outside a repository.
-func ledgerKeep(env *Env) (map[string]string, error) {
+// ledgerState is the state of the ledger of the repository at env.Dir,
+// read once for store gc and rebuild-apt; nil outside a repository (a
+// store used on its own has no ledger).
+func ledgerState(env *Env) (*ledger.State, error) {
 	repo, err := gitrepo.Open(env.Dir)
 	if err != nil {
-		return nil, nil // a store used outside a repository: no ledger
-	}
-	defer repo.Close()
-	log, err := ledger.Open(repo).Read()
-	if err != nil {
-		return nil, fmt.Errorf("read the ledger for gc: %w", err)
-	}
-	return log.State().Keep(), nil
-}
-
-// ledgerServes is what the ledger of the repository at env.Dir says each
-// environment serves (nil outside a repository or before any promotion).
-func ledgerServes(env *Env) (map[string]string, error) {
-	repo, err := gitrepo.Open(env.Dir)
-	if err != nil {
-		return nil, nil // a store used outside a repository: no ledger
+		return nil, nil
 	}
 	defer repo.Close()
 	log, err := ledger.Open(repo).Read()
 	if err != nil {
 		return nil, fmt.Errorf("read the ledger: %w", err)
 	}
-	out := map[string]string{}
-	for name, es := range log.State().Envs {
-		if es.Build != "" {
-			out[name] = es.Build
-		}
-	}
-	return out, nil
+	return log.State(), nil
 }

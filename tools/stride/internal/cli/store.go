@@ -437,11 +437,11 @@ func storeGC(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	keep, err := ledgerKeep(env)
+	st, err := ledgerState(env)
 	if err != nil {
 		return err
 	}
-	res, err := store.GC(ctx, s, store.GCOptions{Sources: serving.Sources(s, a), Keep: keep, KeepLast: *keepLast, Grace: *grace, DryRun: !*confirm})
+	res, err := store.GC(ctx, s, store.GCOptions{Sources: serving.Sources(s, a), Keep: st.Keep(), KeepLast: *keepLast, Grace: *grace, DryRun: !*confirm})
 	if err != nil {
 		return err // exitCodeOf: malformed or missing input 2, sources that disagree 1
 	}
@@ -583,10 +583,11 @@ func storeRebuildApt(env *Env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := publish.RebuildOptions{Store: s, Aptly: a, Log: env.Stderr}
-	serves, err := ledgerServes(env)
+	st, err := ledgerState(env)
 	if err != nil {
 		return err
 	}
+	serves := st.Serving()
 	if len(serves) > 0 {
 		opts.Serving = &serving.Override{Base: &serving.Tree{Dir: a.PublicDir(), Store: s}, Name: "ledger", Builds: serves}
 	}

@@ -269,3 +269,26 @@ func TestUpdateDecidesOnce(t *testing.T) {
 		t.Errorf("%d events, want one evaluation and one promotion", len(log.Events))
 	}
 }
+
+func TestStateServing(t *testing.T) {
+	var none *ledger.State
+	if none.Serving() != nil || none.Keep() != nil {
+		t.Fatal("a nil State serves and keeps nothing")
+	}
+	repo := gittest.New(t)
+	l := open(t, repo.Dir)
+	ctx := context.Background()
+	for _, evs := range [][]ledger.Event{promote("dev", build(1), ""), promote("dev", build(2), build(1)), promote("uat", build(1), "")} {
+		if _, err := l.Append(ctx, evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, err := l.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := log.State().Serving()
+	if len(got) != 2 || got["dev"] != build(2) || got["uat"] != build(1) {
+		t.Errorf("Serving() = %v, want dev %s and uat %s", got, build(2), build(1))
+	}
+}

@@ -149,7 +149,11 @@ func (l *Log) Filter(env, build string) []Event {
 // Keep is what the store must keep for the environments, with why: the
 // build each one serves, and the build a rollback of it would go back to
 // (the newest earlier build it served that was not rolled back from it).
+// A nil State keeps nothing.
 func (s *State) Keep() map[string]string {
+	if s == nil {
+		return nil
+	}
 	keep := map[string]string{}
 	add := func(build, why string) {
 		if _, ok := keep[build]; !ok && build != "" {
@@ -173,4 +177,19 @@ func (s *State) Keep() map[string]string {
 		}
 	}
 	return keep
+}
+
+// Serving maps each environment the ledger has put a build in to that
+// build (nil for a nil State).
+func (s *State) Serving() map[string]string {
+	if s == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for name, es := range s.Envs {
+		if es.Build != "" {
+			out[name] = es.Build
+		}
+	}
+	return out
 }
