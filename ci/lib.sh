@@ -19,7 +19,7 @@ say() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
 # Debian packages the build and the tests need.
-APT_PACKAGES=(bazel-bootstrap bazel-skylib bazel-platforms bazel-rules-java git ca-certificates systemd aptly gnupg lintian protobuf-compiler gcc libc6-dev)
+APT_PACKAGES=(bazel-bootstrap bazel-skylib bazel-platforms bazel-rules-java git ca-certificates systemd aptly gnupg lintian protobuf-compiler gcc libc6-dev haproxy chromium)
 
 _apt_updated=""
 apt_install() {
