@@ -23,7 +23,7 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/run"
 )
 
-const hookUsage = `stride hook install (--pre-push | --post-receive) [--state DIR] [--stride PATH] [--force] [--run-arg ARG]...
+const hookUsage = `stride hook install (--pre-push | --post-receive) [--state DIR] [--stride PATH] [--force] [--run-arg ARG]... [--promote]
        stride hook uninstall (--pre-push | --post-receive)
        stride hook status [--branch NAME] [--state DIR] [--json]
        stride hook pre-push REMOTE URL      (run by git)
@@ -72,11 +72,20 @@ func hookInstall(env *Env, sub string, args []string) error {
 	force := fs.Bool("force", false, "replace a hook stride did not install")
 	var runArgs stringList
 	fs.Var(&runArgs, "run-arg", "pass `ARG` to `stride run` (repeatable), e.g. --run-arg=--jobs=4")
+	promoteAfter := fs.Bool("promote", false, "post-receive with --run-arg=--publish: after each published build, run the robot (stride promote --auto --confirm) on this repository's ledger")
 	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *prePush == *postReceive {
 		return Usagef("give exactly one of --pre-push and --post-receive")
+	}
+	if *promoteAfter && sub == "install" {
+		if *prePush {
+			return Usagef("--promote goes with --post-receive: a pre-push run happens before the push lands")
+		}
+		if rf, err := parseRunArgs(runArgs); err == nil && !rf.publish {
+			return Usagef("--promote needs --run-arg=--publish: the robot promotes published builds")
+		}
 	}
 	kind := hook.PrePush
 	if *postReceive {
@@ -109,7 +118,7 @@ func hookInstall(env *Env, sub string, args []string) error {
 	if strings.Contains(bin, "go-build") {
 		fmt.Fprintf(env.Stderr, "stride hook: warning: %s looks like a temporary `go run` binary; pass --stride with an installed one\n", bin)
 	}
-	o := hook.InstallOptions{Kind: kind, GitDir: gitDir, Stride: bin, RunArgs: runArgs, Force: *force}
+	o := hook.InstallOptions{Kind: kind, GitDir: gitDir, Stride: bin, RunArgs: runArgs, Force: *force, Promote: *promoteAfter}
 	o.StateDir = hook.DefaultStateDir(gitDir)
 	if *state != "" {
 		o.StateDir = absPath(env.Dir, *state)
@@ -153,7 +162,11 @@ func parseRunArgs(args []string) (*runFlags, error) {
 // hookRunFunc runs the pipeline for a hook job, in process. The change
 // is the push's: base is the pushed ref's previous tip when the work
 // directory has it (change.Options.Pushed).
-func hookRunFunc(rf *runFlags, branch string) hook.RunFunc {
+//
+// robot, when not nil, runs after a run that published its build; its
+// failure is logged and does not change the run's status (the build is
+// published either way; the next robot run retries).
+func hookRunFunc(rf *runFlags, branch string, robot func(ctx context.Context, workDir, outDir string, log io.Writer) error) hook.RunFunc {
 	return func(ctx context.Context, workDir, base, head, outDir string, log io.Writer) (string, int, error) {
 		env := &Env{Dir: workDir, Stdout: log, Stderr: log}
 		ch, err := change.Open(workDir, change.Options{Pushed: base, Head: head, FirstParent: true})
@@ -176,6 +189,11 @@ func hookRunFunc(rf *runFlags, branch string) hook.RunFunc {
 			return string(report.StatusError), runExitCode(o, err), err
 		}
 		printRun(log, workDir, "stride run", o)
+		if robot != nil && o.Published {
+			if rerr := robot(ctx, workDir, outDir, log); rerr != nil {
+				fmt.Fprintf(log, "stride hook: promote --auto: %v (the build stays published; the next robot run retries)\n", rerr)
+			}
+		}
 		status := string(o.Report.Status)
 		var pe *run.PublishError
 		if errors.As(err, &pe) {
@@ -190,11 +208,13 @@ func hookRunFunc(rf *runFlags, branch string) hook.RunFunc {
 type hookCommon struct {
 	state   string
 	runArgs stringList
+	promote bool
 }
 
 func (h *hookCommon) add(fs *flag.FlagSet) {
 	fs.StringVar(&h.state, "state", "", "state `DIR`")
 	fs.Var(&h.runArgs, "run-arg", "`stride run` flag (repeatable)")
+	fs.BoolVar(&h.promote, "promote", false, "after a published build, run the promotion robot on the repository")
 }
 
 // hookPrePush is git's pre-push hook: run each pushed branch now; a run
@@ -232,7 +252,7 @@ func hookPrePush(env *Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stderr, "stride hook: running %s at %s (git push --no-verify skips this)\n", branch, u.New[:12])
 		rec, err := hook.Exec(ctx, hook.Job{StateDir: state, GitDir: gitDir, Branch: branch, SHA: u.New, Base: u.Old,
-			Run: hookRunFunc(rf, branch), Log: env.Stderr})
+			Run: hookRunFunc(rf, branch, nil), Log: env.Stderr})
 		if err != nil {
 			return err
 		}
@@ -288,6 +308,9 @@ func hookPostReceive(env *Env, args []string) error {
 		for _, r := range hc.runArgs {
 			a = append(a, "--run-arg="+r)
 		}
+		if hc.promote {
+			a = append(a, "--promote")
+		}
 		pid, err := hook.Spawn(self, a, filepath.Join(dir, "hook.log"))
 		if err != nil {
 			return err
@@ -324,7 +347,7 @@ func hookExec(env *Env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rec, err := hook.Exec(ctx, hook.Job{StateDir: hc.state, GitDir: *gitDir, Branch: *branch, SHA: *sha, Base: *base,
-		Queued: queued, Run: hookRunFunc(rf, *branch), Log: env.Stderr})
+		Queued: queued, Run: hookRunFunc(rf, *branch, robotAfterPublish(hc.promote, *gitDir)), Log: env.Stderr})
 	if err != nil {
 		return err
 	}

@@ -2,14 +2,17 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/ledger"
 	"github.com/strideci/monorepo/tools/stride/internal/promote"
@@ -129,6 +132,10 @@ type promoteFlags struct {
 	noApt  *bool
 	actor  *string
 	asJSON *bool
+	// repoDir, when set, is the repository whose ledger and history the
+	// commands use instead of the one at env.Dir (the hook's robot: the
+	// pushed-to repository, while the config comes from the work directory).
+	repoDir string
 }
 
 func (pf *promoteFlags) add(fs *flag.FlagSet) {
@@ -159,7 +166,11 @@ func (pf *promoteFlags) options(env *Env) (promote.Options, func(), error) {
 	if err != nil {
 		return o, nil, err
 	}
-	repo, err := gitrepo.Open(env.Dir)
+	dir := env.Dir
+	if pf.repoDir != "" {
+		dir = pf.repoDir
+	}
+	repo, err := gitrepo.Open(dir)
 	if err != nil {
 		return o, nil, Usagef("%v", err)
 	}
@@ -251,6 +262,43 @@ func promoteRun(env *Env, c *Command, args []string) error {
 		}
 	}
 	return err
+}
+
+// robotAfterPublish returns the post-receive hook's robot (nil when off):
+// `stride promote --auto --confirm` with the environments of the pushed
+// commit (the work directory's ci/environments.star) and the ledger of the
+// pushed-to repository gitDir, so the audit trail is where the team
+// pushes. Its result goes to the run's log and to promote.json in outDir.
+func robotAfterPublish(on bool, gitDir string) func(ctx context.Context, workDir, outDir string, log io.Writer) error {
+	if !on {
+		return nil
+	}
+	return func(ctx context.Context, workDir, outDir string, log io.Writer) error {
+		env := &Env{Dir: workDir, Stdout: log, Stderr: log}
+		fs := flag.NewFlagSet("promote", flag.ContinueOnError)
+		var pf promoteFlags
+		pf.add(fs) // the defaults: the store, ci/environments.star, aptly
+		pf.repoDir = gitDir
+		o, done, err := pf.options(env)
+		if err != nil {
+			return err
+		}
+		defer done()
+		o.Actor = "robot (" + o.Actor + ", post-receive)"
+		fmt.Fprintf(log, "stride hook: promote --auto --confirm on %s\n", gitDir)
+		res, err := promote.Auto(ctx, o, true)
+		if res != nil {
+			printAuto(env, res)
+			b, jerr := json.MarshalIndent(res, "", "  ")
+			if jerr == nil {
+				jerr = atomicfile.Write(filepath.Join(outDir, "promote.json"), append(b, '\n'))
+			}
+			if jerr != nil && err == nil {
+				err = jerr
+			}
+		}
+		return err
+	}
 }
 
 func printOutcome(env *Env, out *promote.Outcome) {

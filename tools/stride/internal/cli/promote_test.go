@@ -103,3 +103,32 @@ func TestPromoteCommands(t *testing.T) {
 		t.Errorf("store gc = %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestHookInstallPromote: the hook's robot goes with post-receive and a
+// publishing run; anything else is refused before a hook is written.
+func TestHookInstallPromote(t *testing.T) {
+	bare := filepath.Join(t.TempDir(), "r.git")
+	gittest.New(t).Git("init", "-q", "--bare", bare)
+	state := filepath.Join(t.TempDir(), "state")
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--pre-push", "--promote", "--run-arg=--publish"}, ExitUsage, "--promote goes with --post-receive"},
+		{[]string{"--post-receive", "--promote"}, ExitUsage, "--promote needs --run-arg=--publish"},
+		{[]string{"--post-receive", "--promote", "--run-arg=--publish", "--stride", "/usr/bin/true"}, 0, ""},
+	} {
+		code, _, errOut := stride(t, bare, append([]string{"hook", "install", "--state", state}, tc.args...)...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("hook install %v = %d, %q; want %d, %q", tc.args, code, errOut, tc.code, tc.msg)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(bare, "hooks", "post-receive"))
+	if err != nil || !strings.Contains(string(b), "'--run-arg=--publish' --promote \"$@\"") {
+		t.Errorf("post-receive hook: %v\n%s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(bare, "hooks", "pre-push")); err == nil {
+		t.Errorf("a refused install wrote a pre-push hook")
+	}
+}

@@ -82,6 +82,12 @@ func Open(dir string) (*Repo, error) {
 		return nil, fmt.Errorf("open repository: %w", err)
 	}
 	r, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		// go-git's detection looks for a .git upwards only: a bare
+		// repository (the pushed-to one of a post-receive hook) is
+		// opened as itself.
+		r, err = git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{})
+	}
 	if err != nil {
 		if errors.Is(err, git.ErrRepositoryNotExists) {
 			return nil, fmt.Errorf("%w: %s", ErrNotRepository, abs)

@@ -51,6 +51,18 @@ func TestOpen(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 
+	// A bare repository (the pushed-to side of a hook) opens as itself.
+	bare := filepath.Join(t.TempDir(), "r.git")
+	g.Git("clone", "-q", "--bare", g.Dir, bare)
+	br := open(t, bare)
+	if br.Root() != "" {
+		t.Errorf("bare Root() = %q, want \"\"", br.Root())
+	}
+	if h, err := br.Git().Head(); err != nil || h.Hash().IsZero() {
+		t.Errorf("bare HEAD = %v, %v", h, err)
+	}
+	br.Close()
+
 	plain := t.TempDir()
 	_, err := gitrepo.Open(plain)
 	if !errors.Is(err, gitrepo.ErrNotRepository) {

@@ -59,6 +59,10 @@ type InstallOptions struct {
 	StateDir string
 	// RunArgs are extra `stride run` flags (e.g. --jobs 4).
 	RunArgs []string
+	// Promote runs the promotion robot (`stride promote --auto
+	// --confirm`) on the pushed-to repository after each green run that
+	// published a build.
+	Promote bool
 	// Force replaces a hook stride did not install.
 	Force bool
 }
@@ -77,6 +81,9 @@ func Script(o InstallOptions) string {
 	args := []string{shellQuote(o.Stride), "hook", o.Kind, "--state", shellQuote(o.StateDir)}
 	for _, a := range o.RunArgs {
 		args = append(args, shellQuote("--run-arg="+a))
+	}
+	if o.Promote {
+		args = append(args, "--promote")
 	}
 	fmt.Fprintf(&b, "exec %s \"$@\"\n", strings.Join(args, " "))
 	return b.String()

@@ -17,7 +17,9 @@ import (
 // bare repository whose post-receive hook runs `stride run --publish`
 // leaves, for the pushed commit, a green report, a build in the store
 // holding the workspace's .deb (built by the repository's deb_package
-// rule), and the package in the signed `dev` APT distribution.
+// rule), and the package in the signed `dev` APT distribution; with
+// --promote, the robot then promotes it in the pushed-to repository's
+// ledger, as far as the environments' criteria allow.
 func TestPushPublishes(t *testing.T) {
 	runtest.RequireBazel(t)
 	if _, err := exec.LookPath("go"); err != nil {
@@ -53,8 +55,12 @@ func TestPushPublishes(t *testing.T) {
 		"docs/BUILD":          "",
 		"unrelated/BUILD":     `sh_test(name = "u_test", srcs = ["u.sh"])`,
 		"unrelated/u.sh":      "#!/bin/sh\nexit 0\n",
+		"ci/environments.star": `environment(name = "dev")
+environment(name = "uat", after = "dev", criteria = [tests_green()])
+environment(name = "prod", after = "uat", criteria = [soak(hours = 1)])
+`,
 	})
-	hooked(t, stride, clone, tmp, state, "--run-arg=--cache-dir="+filepath.Join(tmp, "digests"), "--run-arg=--jobs=2", "--run-arg=--publish")
+	hooked(t, stride, clone, tmp, state, "--run-arg=--cache-dir="+filepath.Join(tmp, "digests"), "--run-arg=--jobs=2", "--run-arg=--publish", "--promote")
 	runtest.Write(t, clone, map[string]string{"svc/svc.sh": "#!/bin/sh\necho svc 2\n"})
 	c1 := runtest.Commit(t, clone, "change svc")
 	runtest.Git(t, clone, "push", "-q", "origin", "main")
@@ -92,6 +98,40 @@ func TestPushPublishes(t *testing.T) {
 	pkgs, err := os.ReadFile(filepath.Join(dist, "main", "binary-amd64", "Packages"))
 	if err != nil || !strings.Contains(string(pkgs), "Package: svc\n") {
 		t.Errorf("dev's Packages: %v\n%s", err, pkgs)
+	}
+
+	// The robot ran on the bare repository's ledger: c1 is in dev and
+	// uat (tests green), and waits for its soak before prod.
+	bare := filepath.Join(tmp, "remote.git")
+	out, err = exec.Command(stride, "-C", bare, "ledger", "log", "--json").Output()
+	if err != nil {
+		t.Fatalf("ledger log in %s: %v\nhook.log:\n%s", bare, err, log)
+	}
+	var events []struct {
+		Kind, Env, Build, Verdict, Actor string
+	}
+	if err := json.Unmarshal(out, &events); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range events {
+		if e.Build == c1 {
+			got[e.Kind+" "+e.Env+" "+e.Verdict] = true
+			if !strings.Contains(e.Actor, "post-receive") {
+				t.Errorf("event %+v: actor does not say the hook's robot", e)
+			}
+		}
+	}
+	for _, want := range []string{"promotion dev ", "promotion uat ", "evaluation prod blocked"} {
+		if !got[want] {
+			t.Errorf("ledger of %s lacks %q for c1; has %v\nhook.log:\n%s", bare, want, got, log)
+		}
+	}
+	if !strings.Contains(string(log), "promote --auto --confirm on "+bare) {
+		t.Errorf("hook.log does not show the robot's run:\n%s", log)
+	}
+	if _, err := os.Stat(filepath.Join(latest.ReportDir, "promote.json")); err != nil {
+		t.Errorf("the robot's result: %v", err)
 	}
 }
 
