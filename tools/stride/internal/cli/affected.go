@@ -26,7 +26,7 @@ func init() {
 		base := fs.String("base", "", "base `revision` (default: the merge base of head and the default branch)")
 		head := fs.String("head", "", "head `revision` (default: HEAD)")
 		uncommitted := fs.Bool("uncommitted", false, "use the work tree as head, with its uncommitted changes")
-		kind := fs.String("kind", "all", "which targets: all, test or build")
+		kind := fs.String("kind", "all", "which targets, `KIND`: all, test or build")
 		asJSON := fs.Bool("json", false, "print the result as JSON (schema stride.affected/v1, see docs/affected.md)")
 		explain := fs.String("explain", "", "print why `LABEL` is affected, one chain of reasons per line")
 		cacheDir := fs.String("cache-dir", defaultDigestCache(), "`directory` for cached digest maps and scratch workspaces (\"\": none, for one-off runs; see docs/affected.md)")

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 )
 
 // Env is what a subcommand runs against.
@@ -22,13 +21,34 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+
+	// probe is set when stride asks a command for its flag set (help
+	// overviews, tests); NewFlagSet records the last one made here.
+	probe     bool
+	lastCmd   *Command
+	lastFlags *flag.FlagSet
 }
 
 // Command is one subcommand.
 type Command struct {
 	Name    string
 	Summary string // one line for `stride help`
-	Usage   string // the synopsis, e.g. "stride owners who PATH..."
+	// Usage is the synopsis of the positional arguments, e.g. "PATH...".
+	// The usage line -h and `stride help` print is generated: "stride
+	// NAME", the flags of the command's flag set, then these arguments. A
+	// whole hand-written line ("stride owners who [--rev REV] PATH...") is
+	// accepted too: its flags are ignored (see positionalSynopsis).
+	Usage string
+	// Help is more text for -h, after the summary (optional).
+	Help string
+	// Subs names the subcommands, in the order help lists them; their
+	// usage lines are generated from their flag sets (printSubcommands).
+	Subs []string
+	// NoRepo marks a command that works outside a git repository. Every
+	// other command refuses one, in Main, with one line and exit 2.
+	NoRepo bool
+	// NoRepoSubs are subcommands that work outside a repository.
+	NoRepoSubs []string
 	// Run executes the subcommand with the arguments after its name. It
 	// returns nil, or an error carrying an exit code (see Exit), or any other
 	// error (exit 3).
@@ -100,7 +120,72 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stride: unknown command %q (see 'stride help')\n", name)
 		return ExitUsage
 	}
+	if !cmd.NoRepo && !asksHelp(args[1:]) && !(len(args) > 1 && inList(cmd.NoRepoSubs, args[1])) {
+		if err := requireRepository(wd); err != nil {
+			fmt.Fprintf(stderr, "stride %s: %v\n", name, err)
+			return ExitUsage
+		}
+	}
 	return exitCode(stderr, name, cmd.Run(env, args[1:]))
+}
+
+func inList(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// asksHelp reports whether args ask for help (-h, --help or a help
+// subcommand before any "--"), which works outside a repository.
+func asksHelp(args []string) bool {
+	for i, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		case "help":
+			if i == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// requireRepository returns an error unless dir is in a git repository: a
+// work tree (a .git in dir or above), a bare repository, or $GIT_DIR (set
+// by git for hooks).
+func requireRepository(dir string) error {
+	if os.Getenv("GIT_DIR") != "" {
+		return nil
+	}
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return nil
+		}
+		if isBareRepository(d) {
+			return nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	return fmt.Errorf("not a git repository: %s (run stride inside a clone, or give -C DIR)", dir)
+}
+
+func isBareRepository(d string) bool {
+	for _, p := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Stat(filepath.Join(d, p)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func exitCode(stderr io.Writer, name string, err error) int {
@@ -143,43 +228,47 @@ func workDir(dir string) (string, error) {
 	return abs, nil
 }
 
-// NewFlagSet returns a flag set for subcommand name whose -h prints usage
-// and the flags to env.Stdout. Parse errors come back from ParseFlags as
-// usage errors of one line that point at -h, without the usage text.
+// NewFlagSet returns a flag set for subcommand c whose -h prints the
+// usage generated from it (usage.go) to env.Stdout. Parse errors come back
+// from ParseFlags as usage errors of one line that point at -h, without
+// the usage text.
 func NewFlagSet(env *Env, c *Command) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		w := env.Stdout
-		fmt.Fprintf(w, "usage: %s\n\n%s\n", c.Usage, c.Summary)
-		var any bool
-		fs.VisitAll(func(*flag.Flag) { any = true })
-		if any {
-			fmt.Fprintln(w, "\nflags:")
-			fs.SetOutput(w)
-			fs.PrintDefaults()
-			fs.SetOutput(io.Discard)
-		}
-	}
+	fs.Usage = func() { printUsage(env.Stdout, env, c, fs) }
+	env.lastCmd, env.lastFlags = c, fs
 	return fs
 }
 
-// ParseFlags parses args with fs: -h prints the usage and is a clean exit
-// 0; any other error is a usage error (exit 2) of one line that says to
-// run -h.
+// ParseFlags parses args with fs, flags before, between or after the
+// positional arguments (fs.Args() are the positional ones; "--" ends the
+// flags). -h prints the usage and is a clean exit 0; any other error is a
+// usage error (exit 2) of one line that says to run -h.
 func ParseFlags(fs *flag.FlagSet, args []string) error {
 	usage := fs.Usage
 	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.Usage = usage
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage()
-			return &ExitError{Code: ExitOK, Err: flag.ErrHelp}
+	defer func() { fs.Usage = usage }()
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				usage()
+				return &ExitError{Code: ExitOK, Err: flag.ErrHelp}
+			}
+			return Usagef("%v (see 'stride %s -h')", err, fs.Name())
 		}
-		return Usagef("%v (see 'stride %s -h')", err, fs.Name())
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
-	return nil
+	// Leave the positional arguments in fs.Args().
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 func printHelp(w io.Writer) {
@@ -192,12 +281,7 @@ usage: stride [-C DIR] COMMAND [ARGS]
 
 commands:
 `)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].Summary)
 	}
 	fmt.Fprint(w, `
@@ -215,7 +299,8 @@ func init() {
 	register(&Command{
 		Name:    "help",
 		Summary: "show help for stride or one command",
-		Usage:   "stride help [COMMAND]",
+		Usage:   "[COMMAND [SUBCOMMAND]]",
+		NoRepo:  true,
 		Run: func(env *Env, args []string) error {
 			if len(args) == 0 {
 				printHelp(env.Stdout)
@@ -223,9 +308,14 @@ func init() {
 			}
 			c, ok := commands[args[0]]
 			if !ok {
-				return Usagef("unknown command %q", args[0])
+				return Usagef("unknown command %q (see 'stride help')", args[0])
 			}
-			fmt.Fprintf(env.Stdout, "usage: %s\n\n%s\n\nRun 'stride %s -h' for its flags.\n", c.Usage, c.Summary, c.Name)
+			// The same text as `stride CMD [SUB] -h`: generated from the
+			// command's flag set.
+			err := c.Run(env, append(append([]string{}, args[1:]...), "-h"))
+			if code := exitCodeOf(err); err != nil && code != ExitOK {
+				return err
+			}
 			return nil
 		},
 	})

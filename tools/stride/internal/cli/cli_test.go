@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strideci/monorepo/tools/stride/internal/gitrepo/gittest"
 )
 
 func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -17,6 +19,7 @@ func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestCLI(t *testing.T) {
+	repo := gittest.New(t).Dir
 	file := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -37,7 +40,7 @@ func TestCLI(t *testing.T) {
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: ExitUsage, wantStderr: `unknown command "frobnicate"`},
 		{name: "unknown global flag", args: []string{"--nope", "version"}, wantCode: ExitUsage, wantStderr: "flag provided but not defined"},
 		{name: "unknown command flag", args: []string{"version", "--nope"}, wantCode: ExitUsage, wantStderr: "flag provided but not defined: -nope (see 'stride version -h')"},
-		{name: "bad flag value", args: []string{"affected", "--cache-limit-mb", "x"}, wantCode: ExitUsage, wantStderr: "(see 'stride affected -h')"},
+		{name: "bad flag value", args: []string{"-C", repo, "affected", "--cache-limit-mb", "x"}, wantCode: ExitUsage, wantStderr: "(see 'stride affected -h')"},
 		{name: "command -h", args: []string{"version", "-h"}, wantCode: ExitOK, wantStdout: "usage: stride version"},
 		{name: "version", args: []string{"version"}, wantCode: ExitOK, wantStdout: "stride dev (commit unknown)"},
 		{name: "-C missing dir", args: []string{"-C", "/nonexistent/dir", "version"}, wantCode: ExitUsage, wantStderr: "-C /nonexistent/dir"},

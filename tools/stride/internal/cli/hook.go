@@ -23,21 +23,16 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/run"
 )
 
-const hookUsage = `stride hook install (--pre-push | --post-receive) [--state DIR] [--stride PATH] [--force] [--run-arg ARG]... [--promote]
-       stride hook uninstall (--pre-push | --post-receive)
-       stride hook status [--branch NAME] [--state DIR] [--json]
-       stride hook pre-push REMOTE URL      (run by git)
-       stride hook post-receive             (run by git)`
-
 func init() {
 	c := &Command{
 		Name:    "hook",
 		Summary: "git hooks that run `stride run` on every push, serialized per branch",
-		Usage:   hookUsage,
+		Help:    "pre-push, post-receive and exec are run by git and by the hooks, not by hand.",
+		Subs:    []string{"install", "uninstall", "status", "pre-push", "post-receive", "exec"},
 	}
 	c.Run = func(env *Env, args []string) error {
 		if len(args) == 0 {
-			return Usagef("missing subcommand\nusage: %s", hookUsage)
+			return Usagef("missing subcommand (want install, uninstall or status; see 'stride hook -h')")
 		}
 		switch args[0] {
 		case "install", "uninstall":
@@ -51,7 +46,7 @@ func init() {
 		case "exec":
 			return hookExec(env, args[1:])
 		case "-h", "-help", "--help", "help":
-			fmt.Fprintf(env.Stdout, "usage: %s\n\n%s\n", hookUsage, c.Summary)
+			printSubcommands(env.Stdout, env, c)
 			return nil
 		}
 		return Usagef("unknown subcommand %q (want install, uninstall, status, pre-push or post-receive)", args[0])
@@ -60,19 +55,31 @@ func init() {
 }
 
 func hookFlags(env *Env, name, usage string) *flag.FlagSet {
-	return NewFlagSet(env, &Command{Name: "hook " + name, Usage: usage, Summary: "see 'stride hook -h'"})
+	summaries := map[string]string{
+		"install":        "install the pre-push hook (in a clone) or the post-receive hook (in a bare repository)",
+		"uninstall":      "remove the hook stride installed",
+		"status":         "the hooks' recorded runs, per branch",
+		hook.PrePush:     "run by git before a push: runs stride run; the push goes ahead only when it is green",
+		hook.PostReceive: "run by git after a push is received: queues a run per pushed branch",
+		"exec":           "run by the post-receive hook: one queued run",
+	}
+	return NewFlagSet(env, &Command{Name: "hook " + name, Usage: usage, Summary: summaries[name]})
 }
 
 func hookInstall(env *Env, sub string, args []string) error {
-	fs := hookFlags(env, sub, hookUsage)
+	fs := hookFlags(env, sub, "")
 	prePush := fs.Bool("pre-push", false, "install the pre-push hook (in a clone): the push goes ahead only when the run is green")
 	postReceive := fs.Bool("post-receive", false, "install the post-receive hook (in a bare repository): runs in the background")
-	state := fs.String("state", "", "record runs under `DIR` (default: $XDG_DATA_HOME/stride/hooks/<repo>-<hash>)")
-	strideBin := fs.String("stride", "", "the stride binary the hook runs (default: this one)")
-	force := fs.Bool("force", false, "replace a hook stride did not install")
+	// uninstall takes only the hook's kind.
+	state, strideBin, force, promoteAfter := new(string), new(string), new(bool), new(bool)
 	var runArgs stringList
-	fs.Var(&runArgs, "run-arg", "pass `ARG` to `stride run` (repeatable), e.g. --run-arg=--jobs=4")
-	promoteAfter := fs.Bool("promote", false, "post-receive with --run-arg=--publish: after each published build, run the robot (stride promote --auto --confirm) on this repository's ledger")
+	if sub == "install" {
+		state = fs.String("state", "", "record runs under `DIR` (default: $XDG_DATA_HOME/stride/hooks/<repo>-<hash>)")
+		strideBin = fs.String("stride", "", "the stride binary (`PATH`) the hook runs (default: this one)")
+		force = fs.Bool("force", false, "replace a hook stride did not install")
+		fs.Var(&runArgs, "run-arg", "pass `ARG` to `stride run` (repeatable), e.g. --run-arg=--jobs=4")
+		promoteAfter = fs.Bool("promote", false, "post-receive with --run-arg=--publish: after each published build, run the robot (stride promote --auto --confirm) on this repository's ledger")
+	}
 	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -147,6 +154,7 @@ func parseRunArgs(args []string) (*runFlags, error) {
 	fs.SetOutput(io.Discard)
 	var rf runFlags
 	rf.add(fs)
+	rf.addPublish(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -7,9 +7,6 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/ledger"
 )
 
-const ledgerUsage = `stride ledger log [--env ENV] [--build BUILD] [--json]
-       stride ledger verify [--json]`
-
 const ledgerHelp = `The promotion ledger: every evaluation, promotion, rollback, step and hold,
 one git commit each on refs/stride/ledger of the repository (docs/promote.md).
 
@@ -21,7 +18,8 @@ func init() {
 	c := &Command{
 		Name:    "ledger",
 		Summary: "the promotion ledger (refs/stride/ledger): log, verify",
-		Usage:   ledgerUsage,
+		Help:    ledgerHelp,
+		Subs:    []string{"log", "verify"},
 	}
 	c.Run = func(env *Env, args []string) error {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -29,7 +27,7 @@ func init() {
 			if len(args) == 0 {
 				w = env.Stderr
 			}
-			fmt.Fprintf(w, "usage: %s\n\n%s\n", ledgerUsage, ledgerHelp)
+			printSubcommands(w, env, c)
 			if len(args) == 0 {
 				return &ExitError{Code: ExitUsage}
 			}

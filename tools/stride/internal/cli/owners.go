@@ -13,13 +13,6 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/owners"
 )
 
-const ownersUsage = `stride owners who [--rev REV] [--json] PATH...
-       stride owners check [--base REV] [--head REV] [--approvals FILE] [--approved-by EMAIL]...
-                           [--author EMAIL]... [--no-self-approval] [--format text|md|json] [--json] [--markdown]
-       stride owners suggest [same flags as check]
-       stride owners lint [--rev REV] [--strict] [--json]
-       stride owners teams [--rev REV] [--json] [TEAM]`
-
 const ownersHelp = `OWNERS files say who may approve changes to each directory (docs/owners.md).
 
   who      the owners of each path, and the OWNERS line that grants each
@@ -39,7 +32,8 @@ func init() {
 	c := &Command{
 		Name:    "owners",
 		Summary: "OWNERS files: who owns a path, check approvals of a change, suggest approvers, lint",
-		Usage:   ownersUsage,
+		Help:    ownersHelp,
+		Subs:    []string{"who", "check", "suggest", "lint", "teams"},
 	}
 	c.Run = func(env *Env, args []string) error {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -47,7 +41,7 @@ func init() {
 			if len(args) == 0 {
 				w = env.Stderr
 			}
-			fmt.Fprintf(w, "usage: %s\n\n%s\n", ownersUsage, ownersHelp)
+			printSubcommands(w, env, c)
 			if len(args) == 0 {
 				return &ExitError{Code: ExitUsage}
 			}

@@ -17,11 +17,6 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/run"
 )
 
-const policyUsage = `stride policy check [--base REV] [--head REV] [--json] [--no-gazelle] [--gazelle-cmd CMD]
-                    [--max-subject N] [--max-body-line N] [--max-file-size SIZE] [--allow-large GLOB]...
-                    [--disable RULE[,RULE]]
-       stride policy rules [--json]`
-
 const policyHelp = `The commit policy of a push (docs/quality-gates.md).
 
   check  check the commits of base..head (as git log base..head): their messages,
@@ -36,11 +31,12 @@ func init() {
 	c := &Command{
 		Name:    "policy",
 		Summary: "commit policy of a push: messages, file sizes, secrets, Gazelle drift, OWNERS lint",
-		Usage:   policyUsage,
+		Help:    policyHelp,
+		Subs:    []string{"check", "rules"},
 	}
 	c.Run = func(env *Env, args []string) error {
 		if len(args) == 0 {
-			return Usagef("missing subcommand\nusage: %s", policyUsage)
+			return Usagef("missing subcommand (want check or rules; see 'stride policy -h')")
 		}
 		switch args[0] {
 		case "check":
@@ -48,7 +44,7 @@ func init() {
 		case "rules":
 			return policyRules(env, args[1:])
 		case "-h", "-help", "--help", "help":
-			fmt.Fprintf(env.Stdout, "usage: %s\n\n%s\n", policyUsage, policyHelp)
+			printSubcommands(env.Stdout, env, c)
 			return nil
 		}
 		return Usagef("unknown subcommand %q (want check or rules)", args[0])

@@ -18,12 +18,6 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/promote"
 )
 
-const promoteUsage = `stride promote --auto [--confirm] [--json]
-       stride promote BUILD --to ENV --reason TEXT [--override] [--json]
-       stride promote hold ENV --reason TEXT
-       stride promote unhold ENV --reason TEXT
-       stride promote lint [--config FILE] [--json]`
-
 const promoteHelp = `Moves published builds through the environments of ci/environments.star
 (docs/promote.md), recording every decision in the ledger (refs/stride/ledger;
 see 'stride ledger').
@@ -50,7 +44,9 @@ func init() {
 	c := &Command{
 		Name:    "promote",
 		Summary: "promote builds through the environments when their criteria hold (the robot), hold, lint",
-		Usage:   promoteUsage,
+		Usage:   "[BUILD]",
+		Help:    promoteHelp,
+		Subs:    []string{"hold", "unhold", "lint"},
 	}
 	c.Run = func(env *Env, args []string) error {
 		if len(args) > 0 {
@@ -142,7 +138,7 @@ func (pf *promoteFlags) add(fs *flag.FlagSet) {
 	pf.storeFlags.add(fs)
 	pf.config = configFlag(fs)
 	pf.noApt = fs.Bool("no-apt", false, "record in the ledger but leave the APT distributions alone")
-	pf.actor = fs.String("actor", defaultActor(), "who acts, recorded in the ledger (env STRIDE_ACTOR)")
+	pf.actor = fs.String("actor", defaultActor(), "`NAME` of who acts, recorded in the ledger (env STRIDE_ACTOR)")
 	pf.asJSON = fs.Bool("json", false, "print the result as JSON")
 }
 
@@ -199,14 +195,12 @@ func signalContext() (context.Context, func()) {
 
 func promoteRun(env *Env, c *Command, args []string) error {
 	fs := NewFlagSet(env, c)
-	usage := fs.Usage
-	fs.Usage = func() { usage(); fmt.Fprintf(fs.Output(), "\n%s\n", promoteHelp) }
 	var pf promoteFlags
 	pf.add(fs)
 	auto := fs.Bool("auto", false, "evaluate every environment's next build; promote with --confirm")
 	confirm := fs.Bool("confirm", false, "with --auto: promote (without it, a dry run that prints the excuses)")
 	to := fs.String("to", "", "the `environment` to promote BUILD to")
-	reason := fs.String("reason", "", "why (recorded in the ledger; required for a manual promotion)")
+	reason := fs.String("reason", "", "why, a `TEXT` recorded in the ledger (required for a manual promotion)")
 	override := fs.Bool("override", false, "promote BUILD despite failing criteria (recorded; owners_approved still applies)")
 	// BUILD may come before the flags: stride promote BUILD --to ENV.
 	var build string
@@ -357,7 +351,7 @@ func promoteHold(env *Env, parent *Command, sub string, args []string) error {
 	fs := NewFlagSet(env, c)
 	var pf promoteFlags
 	pf.add(fs)
-	reason := fs.String("reason", "", "why (required; recorded in the ledger)")
+	reason := fs.String("reason", "", "why, a `TEXT` recorded in the ledger (required)")
 	return runEnvCommand(env, fs, &pf, args, func(ctx context.Context, o promote.Options, name string) (*promote.Outcome, error) {
 		return promote.Hold(ctx, o, name, *reason, sub == "hold")
 	})
@@ -415,7 +409,7 @@ func init() {
 		var pf promoteFlags
 		pf.add(fs)
 		to := fs.String("to", "", "the `build` to go back to (default: the newest good build ENV served before)")
-		reason := fs.String("reason", "", "why (recorded in the ledger)")
+		reason := fs.String("reason", "", "why, a `TEXT` recorded in the ledger")
 		return runEnvCommand(env, fs, &pf, args, func(ctx context.Context, o promote.Options, name string) (*promote.Outcome, error) {
 			return promote.Rollback(ctx, o, name, *to, *reason)
 		})

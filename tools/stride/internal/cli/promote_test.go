@@ -16,7 +16,7 @@ import (
 )
 
 func TestPromoteLint(t *testing.T) {
-	dir := t.TempDir()
+	dir := gittest.New(t).Dir
 	os.MkdirAll(filepath.Join(dir, "ci"), 0o755)
 	write := func(s string) {
 		if err := os.WriteFile(filepath.Join(dir, "ci", "environments.star"), []byte(s), 0o644); err != nil {

@@ -33,6 +33,7 @@ flags; 3 a tool failed (aptly, gpg, Bazel).`
 func init() {
 	c := &Command{
 		Name:    "publish",
+		NoRepo:  true, // it publishes a run directory
 		Summary: "publish a green run: .deb packages into the signed APT repository, docs, perf and test results into the store",
 		Usage:   "stride [-C DIR] publish [--run DIR] [--deb FILE]... [--store DIR] [--gnupg DIR] [--dist ENV] [--no-apt] [--number N] [--json]",
 	}

@@ -32,6 +32,7 @@ func init() {
 		fs := NewFlagSet(env, c)
 		var rf runFlags
 		rf.add(fs)
+		rf.addPublish(fs)
 		base := fs.String("base", "", "base `revision` (default: the merge base of head and the default branch)")
 		head := fs.String("head", "", "head `revision`; must be checked out (default: HEAD)")
 		out := fs.String("out", "", "write the report to `DIR` (default: out/runs/<head sha>/)")
@@ -99,14 +100,19 @@ type runFlags struct {
 	cds        string
 }
 
+// add adds the flags every pipeline takes; addPublish adds --publish,
+// which only a run of a pushed commit takes (not watch).
 func (rf *runFlags) add(fs *flag.FlagSet) {
-	fs.BoolVar(&rf.publish, "publish", false, "after a green run, publish it to the store and the dev APT distribution (stride publish --run DIR; docs/publish.md)")
 	fs.IntVar(&rf.jobs, "jobs", 0, "Bazel --jobs `N` (0: Bazel's default)")
 	fs.StringVar(&rf.cacheDir, "cache-dir", defaultDigestCache(), "`directory` for the affected computation's digest cache (\"\" disables)")
 	fs.StringVar(&rf.bazelBin, "bazel", "", "bazel `binary` (default: bazel from PATH)")
 	fs.Var(&rf.bazelFlags, "bazel-flag", "extra Bazel `flag` for build and test (repeatable), e.g. --bazel-flag=--config=ci")
 	fs.BoolVar(&rf.noBench, "no-bench", false, "do not run the benchmarks of tests tagged perf")
-	fs.StringVar(&rf.cds, "bazel-cds", "auto", "start Bazel's server with a class-data-sharing archive kept under --cache-dir: `on`, off, or auto (on when $CI is set); see docs/run.md")
+	fs.StringVar(&rf.cds, "bazel-cds", "auto", "start Bazel's server with a class-data-sharing archive kept under --cache-dir: `MODE` on, off, or auto (on when $CI is set); see docs/run.md")
+}
+
+func (rf *runFlags) addPublish(fs *flag.FlagSet) {
+	fs.BoolVar(&rf.publish, "publish", false, "after a green run, publish it to the store and the dev APT distribution (stride publish --run DIR; docs/publish.md)")
 }
 
 // check reports flag values that parsing alone does not reject.

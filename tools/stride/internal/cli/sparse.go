@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,46 +13,51 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/sparse"
 )
 
-const sparseUsage = `stride [-C DIR] sparse plan --team NAME [--json]
-       stride [-C DIR] sparse apply --team NAME
-       stride sparse clone URL DIR --team NAME
-       stride [-C DIR] sparse refresh [--team NAME] [--no-fetch]
-       stride [-C DIR] sparse publish-map [--push REMOTE] [--json]`
-
 func init() {
 	c := &Command{
 		Name:    "sparse",
 		Summary: "a team's sparse checkout that still builds and tests (plan, apply, clone, refresh, publish-map)",
-		Usage:   sparseUsage,
+		Help:    "See docs/sparse.md.",
+		Subs:    []string{"plan", "apply", "clone", "refresh", "publish-map"},
+		// clone makes a repository; the others work in one.
+		NoRepoSubs: []string{"clone"},
 	}
 	c.Run = func(env *Env, args []string) error {
 		if len(args) == 0 {
-			return Usagef("missing subcommand\nusage: %s", sparseUsage)
+			return Usagef("missing subcommand (want plan, apply, clone, refresh or publish-map; see 'stride sparse -h')")
 		}
 		sub, rest := args[0], args[1:]
 		switch sub {
 		case "plan", "apply", "clone", "refresh", "publish-map":
 		case "-h", "--help", "help":
-			fmt.Fprintf(env.Stdout, "usage: %s\n\n%s\n\nRun 'stride sparse SUBCOMMAND -h' for its flags. See docs/sparse.md.\n", sparseUsage, c.Summary)
+			printSubcommands(env.Stdout, env, c)
 			return nil
 		default:
-			return Usagef("unknown subcommand %q\nusage: %s", sub, sparseUsage)
+			return Usagef("unknown subcommand %q (want plan, apply, clone, refresh or publish-map)", sub)
 		}
-		sc := &Command{Name: "sparse " + sub, Summary: c.Summary, Usage: sparseUsage}
+		sc := &Command{Name: "sparse " + sub, Summary: c.Summary, Usage: map[string]string{"clone": "URL DIR"}[sub]}
 		fs := NewFlagSet(env, sc)
-		team := fs.String("team", "", "the OWNERS_ALIASES `team` (with or without @)")
+		// Each subcommand has only the flags it reads.
+		team, noFetch, push := new(string), new(bool), new(string)
+		if sub != "publish-map" {
+			team = fs.String("team", "", "the OWNERS_ALIASES `team` (with or without @)")
+		}
 		asJSON := fs.Bool("json", false, "print JSON (plan: schema stride.sparse-plan/v1; publish-map: the map, stride.sparse-pkgmap/v1)")
 		bazelBin := fs.String("bazel", "", "bazel `binary` (default: bazel from PATH)")
 		startup := fs.String("bazel-startup", "", "space-separated Bazel startup `flags` (e.g. --output_base=DIR)")
 		qflags := fs.String("query-flags", "", "space-separated extra `flags` for bazel query (e.g. --repository_cache=DIR)")
 		noBazel := fs.Bool("no-bazel", false, "never run Bazel: use only stored package maps")
-		noFetch := fs.Bool("no-fetch", false, "refresh: do not fetch the package maps from origin")
-		push := fs.String("push", "", "publish-map: also push the map's ref to `REMOTE`")
+		switch sub {
+		case "refresh":
+			noFetch = fs.Bool("no-fetch", false, "do not fetch the package maps from origin")
+		case "publish-map":
+			push = fs.String("push", "", "also push the map's ref to `REMOTE`")
+		}
 		verbose := fs.Bool("v", false, "print progress and the git commands run to stderr")
-		pos, err := parseInterspersed(fs, rest)
-		if err != nil {
+		if err := ParseFlags(fs, rest); err != nil {
 			return err
 		}
+		pos := fs.Args()
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		opts := sparse.Options{Git: &sparse.Git{}, QueryFlags: strings.Fields(*qflags)}
@@ -71,13 +75,14 @@ func init() {
 			if wantPos == 0 {
 				return Usagef("unexpected argument %q", pos[0])
 			}
-			return Usagef("sparse clone needs URL and DIR\nusage: %s", sparseUsage)
+			return Usagef("sparse clone needs URL and DIR (see 'stride sparse clone -h')")
 		}
 		needTeam := sub == "plan" || sub == "apply" || sub == "clone"
 		if needTeam && *team == "" {
 			return Usagef("sparse %s needs --team NAME", sub)
 		}
 		var p *sparse.Plan
+		var err error
 		switch sub {
 		case "plan":
 			p, err = sparse.PlanDir(ctx, env.Dir, *team, opts)
@@ -125,21 +130,4 @@ func sparseErr(err error) error {
 		return Exit(ExitUsage, err)
 	}
 	return err
-}
-
-// parseInterspersed parses flags that may come after positional arguments
-// (`clone URL DIR --team NAME`) and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := ParseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }

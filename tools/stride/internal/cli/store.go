@@ -20,15 +20,6 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
-const storeUsage = `stride store ls [--json]
-       stride store show [--json] BUILD
-       stride store verify [--json]
-       stride store gc [--keep-last N] [--grace DURATION] [--confirm] [--json]
-       stride store pin [--reason TEXT] BUILD
-       stride store unpin BUILD
-       stride store rebuild-apt [--json]
-  (every subcommand takes --store DIR and --gnupg DIR)`
-
 const storeHelp = `The build store: content-addressed blobs and one manifest per published build
 (docs/store.md). BUILD is a build id (the commit sha) or a unique prefix of one.
 
@@ -109,10 +100,10 @@ func (f *storeFlags) create(env *Env) (*store.FS, error) {
 // positional ones, which must be nargs (0, or 1: a BUILD), and opens the
 // store; it returns the positional arguments.
 func (f *storeFlags) parseOpen(env *Env, fs *flag.FlagSet, args []string, nargs int) (*store.FS, []string, error) {
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := ParseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
+	pos := fs.Args()
 	switch {
 	case nargs == 0 && len(pos) > 0:
 		return nil, nil, Usagef("unexpected argument %q", pos[0])
@@ -142,7 +133,9 @@ func init() {
 	c := &Command{
 		Name:    "store",
 		Summary: "the build store: list, show, verify and garbage-collect published builds",
-		Usage:   storeUsage,
+		Help:    storeHelp,
+		Subs:    []string{"ls", "show", "verify", "gc", "pin", "unpin", "rebuild-apt"},
+		NoRepo:  true,
 	}
 	c.Run = func(env *Env, args []string) error {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -150,7 +143,7 @@ func init() {
 			if len(args) == 0 {
 				w = env.Stderr
 			}
-			fmt.Fprintf(w, "usage: %s\n\n%s\n", storeUsage, storeHelp)
+			printSubcommands(w, env, c)
 			if len(args) == 0 {
 				return &ExitError{Code: ExitUsage}
 			}
@@ -539,7 +532,7 @@ func gcAptly(ctx context.Context, a *apt.Aptly, s *store.FS, res *store.GCResult
 
 func storePin(env *Env, verb string, args []string) error {
 	fs, sf := storeSubFlags(env, verb, "stride store "+verb+" [--reason TEXT] BUILD", verb+" a build (pinned builds survive gc)")
-	reason := fs.String("reason", "", "why the build is pinned")
+	reason := fs.String("reason", "", "why the build is pinned (`TEXT`)")
 	s, pos, err := sf.parseOpen(env, fs, args, 1)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 func init() {
 	c := &Command{
 		Name:    "version",
+		NoRepo:  true,
 		Summary: "print stride's version and the commit it was built from",
 		Usage:   "stride version [--json]",
 	}
