@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -75,7 +74,7 @@ func hookInstall(env *Env, sub string, args []string) error {
 	var runArgs stringList
 	if sub == "install" {
 		state = fs.String("state", "", "record runs under `DIR` (default: $XDG_DATA_HOME/stride/hooks/<repo>-<hash>)")
-		strideBin = fs.String("stride", "", "the stride binary (`PATH`) the hook runs (default: this one)")
+		strideBin = fs.String("stride", "", "the stride binary (`PATH`) the hook runs, as is (default: a copy of this one under the git directory)")
 		force = fs.Bool("force", false, "replace a hook stride did not install")
 		fs.Var(&runArgs, "run-arg", "pass `ARG` to `stride run` (repeatable), e.g. --run-arg=--jobs=4")
 		promoteAfter = fs.Bool("promote", false, "post-receive with --run-arg=--publish: after each published build, run the robot (stride promote --auto --confirm) on this repository's ledger")
@@ -115,17 +114,17 @@ func hookInstall(env *Env, sub string, args []string) error {
 	if _, err := parseRunArgs(runArgs); err != nil {
 		return Usagef("--run-arg: %v", err)
 	}
-	bin := *strideBin
-	if bin == "" {
+	// By default the hook runs a copy of this binary kept under the git
+	// directory: the binary itself may be inside Bazel's output base or
+	// go run's cache, which a clean or another machine removes.
+	bin, copyBin := *strideBin, *strideBin == ""
+	if copyBin {
 		if bin, err = os.Executable(); err != nil {
 			return fmt.Errorf("find the stride binary: %w (pass --stride)", err)
 		}
 	}
 	bin = absPath(env.Dir, bin)
-	if strings.Contains(bin, "go-build") {
-		fmt.Fprintf(env.Stderr, "stride hook: warning: %s looks like a temporary `go run` binary; pass --stride with an installed one\n", bin)
-	}
-	o := hook.InstallOptions{Kind: kind, GitDir: gitDir, Stride: bin, RunArgs: runArgs, Force: *force, Promote: *promoteAfter}
+	o := hook.InstallOptions{Kind: kind, GitDir: gitDir, Stride: bin, CopyStride: copyBin, RunArgs: runArgs, Force: *force, Promote: *promoteAfter}
 	o.StateDir = hook.DefaultStateDir(gitDir)
 	if *state != "" {
 		o.StateDir = absPath(env.Dir, *state)
@@ -137,8 +136,15 @@ func hookInstall(env *Env, sub string, args []string) error {
 		}
 		return err
 	}
+	runs := bin
+	if copyBin {
+		runs = hook.StableBinary(gitDir)
+	}
 	fmt.Fprintf(env.Stdout, "installed %s\n  on push it runs: %s hook %s (stride run per pushed branch, newest push wins)\n  runs are recorded under %s\n",
-		path, bin, kind, o.StateDir)
+		path, runs, kind, o.StateDir)
+	if copyBin {
+		fmt.Fprintf(env.Stdout, "  %s is a copy of %s: run stride hook install again after updating stride\n", runs, bin)
+	}
 	return nil
 }
 

@@ -61,6 +61,59 @@ func TestInstall(t *testing.T) {
 	}
 }
 
+// TestInstallCopiesStride: with CopyStride the hook runs a copy of the
+// binary kept under the git directory, which outlives the original; the
+// copy goes with the last hook.
+func TestInstallCopiesStride(t *testing.T) {
+	gitDir := t.TempDir()
+	orig := filepath.Join(t.TempDir(), "bazel-out", "stride")
+	os.MkdirAll(filepath.Dir(orig), 0o755)
+	if err := os.WriteFile(orig, []byte("#!/bin/sh\necho v1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := InstallOptions{Kind: PostReceive, GitDir: gitDir, Stride: orig, CopyStride: true, StateDir: t.TempDir()}
+	path, err := Install(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stable := StableBinary(gitDir)
+	if stable != filepath.Join(gitDir, "stride", "bin", "stride") {
+		t.Errorf("StableBinary = %s", stable)
+	}
+	script, _ := os.ReadFile(path)
+	if !strings.Contains(string(script), "exec '"+stable+"' hook post-receive") || strings.Contains(string(script), orig) {
+		t.Errorf("hook script runs the original, not the copy:\n%s", script)
+	}
+	os.Remove(orig)
+	if b, err := os.ReadFile(stable); err != nil || string(b) != "#!/bin/sh\necho v1\n" {
+		t.Errorf("copy = %q, %v", b, err)
+	}
+	if st, err := os.Stat(stable); err != nil || st.Mode()&0o111 == 0 {
+		t.Errorf("copy not executable: %v %v", st, err)
+	}
+	// A second hook shares the copy; uninstalling one keeps it.
+	os.WriteFile(orig, []byte("#!/bin/sh\necho v2\n"), 0o755)
+	o.Kind = PrePush
+	if _, err := Install(o); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(stable); string(b) != "#!/bin/sh\necho v2\n" {
+		t.Errorf("re-install did not update the copy: %q", b)
+	}
+	if err := Uninstall(gitDir, PrePush); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stable); err != nil {
+		t.Errorf("copy removed while the post-receive hook still runs it: %v", err)
+	}
+	if err := Uninstall(gitDir, PostReceive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stable); !os.IsNotExist(err) {
+		t.Errorf("copy left after the last hook went: %v", err)
+	}
+}
+
 func TestParse(t *testing.T) {
 	zero := strings.Repeat("0", 40)
 	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)

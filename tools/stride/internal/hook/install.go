@@ -34,6 +34,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 )
 
@@ -54,7 +55,13 @@ type InstallOptions struct {
 	Kind   string // PrePush or PostReceive
 	GitDir string // the repository's git directory (absolute)
 	// Stride is the absolute path of the stride binary the hook runs.
+	// With CopyStride, it is the binary Install copies to StableBinary
+	// and the hook runs the copy.
 	Stride string
+	// CopyStride copies Stride under the git directory (StableBinary),
+	// so that the hook survives what happens to the original: a `bazel
+	// clean`, a new Bazel output base, a `go run` cache purge.
+	CopyStride bool
 	// StateDir is where runs are recorded (default DefaultStateDir).
 	StateDir string
 	// RunArgs are extra `stride run` flags (e.g. --jobs 4).
@@ -102,6 +109,13 @@ func Install(o InstallOptions) (string, error) {
 	if o.StateDir == "" {
 		o.StateDir = DefaultStateDir(o.GitDir)
 	}
+	if o.CopyStride {
+		stable, err := copyStride(o.Stride, o.GitDir)
+		if err != nil {
+			return "", err
+		}
+		o.Stride = stable
+	}
 	dir := filepath.Join(o.GitDir, "hooks")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("hook install: %w", err)
@@ -123,6 +137,30 @@ func Install(o InstallOptions) (string, error) {
 	return path, nil
 }
 
+// StableBinary is where Install copies the stride binary a hook runs:
+// GIT_DIR/stride/bin/stride, which lives as long as the repository.
+func StableBinary(gitDir string) string {
+	return filepath.Join(gitDir, "stride", "bin", "stride")
+}
+
+// copyStride copies the binary src to StableBinary(gitDir) atomically (a
+// hook running the old copy keeps running it) and returns the copy's path.
+func copyStride(src, gitDir string) (string, error) {
+	dst := StableBinary(gitDir)
+	in, err := os.Open(src)
+	if err != nil {
+		return "", fmt.Errorf("hook install: copy stride: %w", err)
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", fmt.Errorf("hook install: copy stride: %w", err)
+	}
+	if err := atomicfile.WriteFrom(dst, in, 0o755); err != nil {
+		return "", fmt.Errorf("hook install: copy stride: %w", err)
+	}
+	return dst, nil
+}
+
 // Uninstall removes a hook stride installed; a foreign hook is left alone
 // (ErrForeignHook). A missing hook is not an error.
 func Uninstall(gitDir, kind string) error {
@@ -137,7 +175,19 @@ func Uninstall(gitDir, kind string) error {
 	if !bytes.Contains(old, []byte(marker)) {
 		return fmt.Errorf("%w: %s", ErrForeignHook, path)
 	}
-	return os.Remove(path)
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("hook uninstall: %w", err)
+	}
+	// The stable copy goes with the last hook that runs it.
+	for _, k := range []string{PrePush, PostReceive} {
+		if b, err := os.ReadFile(filepath.Join(gitDir, "hooks", k)); err == nil && bytes.Contains(b, []byte(StableBinary(gitDir))) {
+			return nil
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(gitDir, "stride", "bin")); err != nil {
+		return fmt.Errorf("hook uninstall: %w", err)
+	}
+	return nil
 }
 
 // DefaultStateDir is $XDG_DATA_HOME/stride/hooks/<repo>-<hash> (XDG_DATA_HOME

@@ -56,6 +56,13 @@ func TestPushRunsPipeline(t *testing.T) {
 		"b/b.sh":  "#!/bin/sh\necho b\n",
 	})
 	hooked(t, stride, clone, tmp, state, "--run-arg=--cache-dir="+cache, "--run-arg=--jobs=2")
+	// The hook runs its own copy of stride: the binary it was installed
+	// with going away (a bazel clean, a new output base) does not break it.
+	moved := stride + ".moved"
+	if err := os.Rename(stride, moved); err != nil {
+		t.Fatal(err)
+	}
+	stride = moved
 
 	// Two pushes in quick succession: c1 changes a, c2 changes b.
 	runtest.Write(t, clone, map[string]string{"a/a.sh": "#!/bin/sh\necho a1\n"})
