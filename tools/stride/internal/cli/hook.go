@@ -179,8 +179,10 @@ func parseRunArgs(args []string) (*runFlags, error) {
 //
 // robot, when not nil, runs after a run that published its build; its
 // failure is logged and does not change the run's status (the build is
-// published either way; the next robot run retries).
-func hookRunFunc(rf *runFlags, branch string, robot func(ctx context.Context, workDir, outDir string, log io.Writer) error) hook.RunFunc {
+// published either way; the next robot run retries). Then it writes the
+// branch's status (stride status, against the default branch, from the
+// ledger of the repository at gitDir) beside the run's report.
+func hookRunFunc(rf *runFlags, gitDir, branch string, robot func(ctx context.Context, workDir, outDir string, log io.Writer) error) hook.RunFunc {
 	return func(ctx context.Context, workDir, base, head, outDir string, log io.Writer) (string, int, error) {
 		env := &Env{Dir: workDir, Stdout: log, Stderr: log}
 		ch, err := change.Open(workDir, change.Options{Pushed: base, Head: head, FirstParent: true})
@@ -207,6 +209,9 @@ func hookRunFunc(rf *runFlags, branch string, robot func(ctx context.Context, wo
 			if rerr := robot(ctx, workDir, outDir, log); rerr != nil {
 				fmt.Fprintf(log, "stride hook: promote --auto: %v (the build stays published; the next robot run retries)\n", rerr)
 			}
+		}
+		if serr := writeRunStatus(ctx, gitDir, workDir, head, o.Dir, log); serr != nil {
+			fmt.Fprintf(log, "stride hook: no status: %v\n", serr)
 		}
 		status := string(o.Report.Status)
 		var pe *run.PublishError
@@ -266,7 +271,7 @@ func hookPrePush(env *Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stderr, "stride hook: running %s at %s (git push --no-verify skips this)\n", branch, u.New[:12])
 		rec, err := hook.Exec(ctx, hook.Job{StateDir: state, GitDir: gitDir, Branch: branch, SHA: u.New, Base: u.Old,
-			Run: hookRunFunc(rf, branch, nil), Log: env.Stderr})
+			Run: hookRunFunc(rf, gitDir, branch, nil), Log: env.Stderr})
 		if err != nil {
 			return err
 		}
@@ -361,7 +366,7 @@ func hookExec(env *Env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rec, err := hook.Exec(ctx, hook.Job{StateDir: hc.state, GitDir: *gitDir, Branch: *branch, SHA: *sha, Base: *base,
-		Queued: queued, Run: hookRunFunc(rf, *branch, robotAfterPublish(hc.promote, *gitDir)), Log: env.Stderr})
+		Queued: queued, Run: hookRunFunc(rf, *gitDir, *branch, robotAfterPublish(hc.promote, *gitDir)), Log: env.Stderr})
 	if err != nil {
 		return err
 	}

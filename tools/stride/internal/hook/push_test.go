@@ -42,6 +42,7 @@ func TestPushRunsPipeline(t *testing.T) {
 	state := filepath.Join(tmp, "state")
 	cache := filepath.Join(tmp, "digests")
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(tmp, "cache"))
+	t.Setenv("STRIDE_STORE", filepath.Join(tmp, "no-store")) // nothing published: the status says so
 	t.Cleanup(func() {
 		// The hook's work directory has a Bazel server of its own.
 		runtest.Shutdown(filepath.Join(state, "work", "main"))
@@ -54,6 +55,9 @@ func TestPushRunsPipeline(t *testing.T) {
 		"a/a.sh":  "#!/bin/sh\necho a\n",
 		"b/BUILD": `sh_test(name = "b_test", srcs = ["b.sh"])`,
 		"b/b.sh":  "#!/bin/sh\necho b\n",
+		"ci/environments.star": `environment(name = "dev")
+environment(name = "prod", after = "dev", criteria = [tests_green()])
+`,
 	})
 	hooked(t, stride, clone, tmp, state, "--run-arg=--cache-dir="+cache, "--run-arg=--jobs=2")
 	// The hook runs its own copy of stride: the binary it was installed
@@ -88,6 +92,13 @@ func TestPushRunsPipeline(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"//b:b_test"}, testLabels(r2)); d != "" {
 		t.Errorf("c2 tests (-want +got):\n%s", d)
+	}
+	// The branch's status beside the report, in the three formats.
+	for _, f := range []string{"status.md", "status.json", "status.checks.json"} {
+		b, err := os.ReadFile(filepath.Join(latest.ReportDir, f))
+		if err != nil || !strings.Contains(string(b), c2[:12]) {
+			t.Errorf("%s: %v\n%s", f, err, b)
+		}
 	}
 
 	// c1's run was stopped by c2's push (cancelled; no report if that was

@@ -29,6 +29,9 @@ type Run struct {
 	// NsPerOp, when > 0, adds five samples of a benchmark around it (and
 	// perf.json).
 	NsPerOp float64
+	// Tests, when set, replace the default results (a passed and a flaky
+	// test).
+	Tests []report.TestResult
 }
 
 // MakeRun writes a finished run of head (base Sha(0)) under
@@ -57,6 +60,9 @@ func WriteRun(t testing.TB, dir string, run Run) string {
 	r.Tests.Results = []report.TestResult{
 		{Label: "//services/hello:hello_test", Status: "PASSED"},
 		{Label: "//services/hello:flaky_test", Status: "FLAKY", Flaky: true, Log: filepath.Join(runDir, "flaky.log")},
+	}
+	if run.Tests != nil {
+		r.Tests.Results = run.Tests
 	}
 	os.WriteFile(filepath.Join(runDir, "flaky.log"), []byte("--- FAIL: TestX (first attempt)\n"), 0o644)
 	if ns > 0 {
