@@ -18,8 +18,6 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
-const statusUsage = `stride status [--base REV --head REV | --build ID] [--format md|json|checks-json]`
-
 const statusHelp = `Where a change stands (docs/status.md): which published builds contain it and
 where each is in every environment of ci/environments.star (waiting, promoted,
 replaced, rolled back, held), each criterion with its evidence and time (the
@@ -41,7 +39,7 @@ func init() {
 	c := &Command{
 		Name:    "status",
 		Summary: "where a change is: its builds in every environment, criteria, missing OWNERS approval",
-		Usage:   statusUsage,
+		Help:    statusHelp,
 	}
 	c.Run = func(env *Env, args []string) error { return statusRun(env, c, args) }
 	register(c)
@@ -49,10 +47,8 @@ func init() {
 
 func statusRun(env *Env, c *Command, args []string) error {
 	fs := NewFlagSet(env, c)
-	usage := fs.Usage
-	fs.Usage = func() { usage(); fmt.Fprintf(fs.Output(), "\n%s\n", statusHelp) }
 	var sf storeFlags
-	sf.add(fs)
+	fs.StringVar(&sf.dir, "store", DefaultStoreDir(), "build store `directory` (env STRIDE_STORE)")
 	config := configFlag(fs)
 	base := fs.String("base", "", "the change's base `REV` (default: merge base of --head and the default branch)")
 	head := fs.String("head", "", "the change's head `REV` (default HEAD)")
