@@ -20,13 +20,13 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/progress"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/run"
+	"github.com/strideci/monorepo/tools/stride/internal/shard"
 )
 
 func init() {
 	c := &Command{
 		Name:    "run",
 		Summary: "the push pipeline: build and test what a change affects, write the run report",
-		Usage:   "stride [-C DIR] run [--base REV] [--head REV] [--jobs N] [--out DIR] [--json] [--publish]",
 	}
 	c.Run = func(env *Env, args []string) error {
 		fs := NewFlagSet(env, c)
@@ -38,11 +38,27 @@ func init() {
 		out := fs.String("out", "", "write the report to `DIR` (default: out/runs/<head sha>/)")
 		asJSON := fs.Bool("json", false, "print report.json (schema stride.report/v1) to stdout instead of a summary")
 		branch := fs.String("branch", "", "branch `name` recorded in the report (default: the checked-out branch)")
+		shardSpec := fs.String("shard", "", "build and test only shard `I/N` of the affected set (1 ≤ I ≤ N); merge the shards' reports with stride report merge (docs/run.md#sharded-runs)")
+		var history stringList
+		fs.Var(&history, "shard-history", "earlier report.json `PATH` (a file, or a directory searched for them) whose test durations balance the shards (repeatable; default: out/runs/)")
 		if err := ParseFlags(fs, args); err != nil {
 			return err
 		}
 		if fs.NArg() > 0 {
 			return Usagef("unexpected argument %q", fs.Arg(0))
+		}
+		var spec *shard.Spec
+		if *shardSpec != "" {
+			s, err := shard.Parse(*shardSpec)
+			if err != nil {
+				return Usagef("--shard: %v", err)
+			}
+			if rf.publish {
+				return Usagef("--publish goes with the merged report, not a shard's: stride report merge --out DIR SHARDS... && stride publish --run DIR")
+			}
+			spec = &s
+		} else if len(history) > 0 {
+			return Usagef("--shard-history goes with --shard")
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -65,6 +81,19 @@ func init() {
 		}
 		if *out != "" {
 			p.OutDir = absPath(env.Dir, *out)
+		}
+		if spec != nil {
+			p.Shard = spec
+			if p.OutDir == "" {
+				p.OutDir = filepath.Join(run.RunDir(ch.Repo.Root(), ch.Head.String()), fmt.Sprintf("shard-%d-of-%d", spec.Index, spec.Count))
+			}
+			if len(history) == 0 {
+				history = stringList{filepath.Join(ch.Repo.Root(), "out", "runs")}
+			}
+			var err error
+			if p.Durations, err = shardDurations(env, ch.Head.String(), history); err != nil {
+				return err
+			}
 		}
 		pr := newProgress(env)
 		p.Progress = pr

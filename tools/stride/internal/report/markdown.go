@@ -53,7 +53,25 @@ func (r *Report) Markdown() string {
 	r.mdPerf(&b)
 	r.mdChecks(&b)
 	r.mdCacheTiming(&b)
+	r.mdShards(&b)
 	return b.String()
+}
+
+// mdShards says which part of the run a shard's report is, or, for a
+// merged report, how each shard went.
+func (r *Report) mdShards(b *strings.Builder) {
+	if s := r.Shard; s != nil {
+		b.WriteString("\n## Shard\n\n")
+		fmt.Fprintf(b, "This is shard %d of %d: %d of the %d affected target(s), balanced by %s (affected set `%.12s`). `stride report merge` combines the shards' reports.\n",
+			s.Index, s.Count, len(s.Targets), r.Affected.Count, s.Balance, s.AffectedDigest)
+	}
+	if len(r.Shards) == 0 {
+		return
+	}
+	b.WriteString("\n## Shards\n\n| shard | status | targets | took | report |\n|---|---|---|---|---|\n")
+	for _, s := range r.Shards {
+		fmt.Fprintf(b, "| %d/%d | %s | %d | %s | `%s` |\n", s.Index, s.Count, s.Status, len(s.Targets), ms(s.TotalMS), cell(s.Dir))
+	}
 }
 
 func (r *Report) mdErrors(b *strings.Builder) {

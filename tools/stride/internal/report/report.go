@@ -109,6 +109,34 @@ type Report struct {
 	// Files are the other outputs of the run, relative to the report's
 	// directory (absent when not written).
 	Files Files `json:"files"`
+	// Shard is set on a shard's partial report (`stride run --shard i/N`):
+	// which part of the affected set it built and tested.
+	Shard *Shard `json:"shard,omitempty"`
+	// Shards is set on a report merged from partial ones (`stride report
+	// merge`): one line per shard.
+	Shards []Shard `json:"shards,omitempty"`
+}
+
+// Shard is one shard of a sharded run.
+type Shard struct {
+	Index int `json:"index"` // 1..Count
+	Count int `json:"count"`
+	// AffectedDigest identifies the whole affected set (base, head and
+	// every affected label): shards of one run agree on it.
+	AffectedDigest string `json:"affected_digest"`
+	// Balance is how the set was split: "durations" (test times of earlier
+	// reports) or "targets" (no history: equal target counts).
+	Balance string `json:"balance"`
+	// Targets are the affected targets this shard built and tested.
+	Targets []string `json:"targets"`
+	// EstimatedMS is the shard's share of the recorded test durations
+	// (balance "durations").
+	EstimatedMS int64 `json:"estimated_ms,omitempty"`
+	// Status and TotalMS, on a merged report, are the shard's outcome.
+	Status  Status `json:"status,omitempty"`
+	TotalMS int64  `json:"total_ms,omitempty"`
+	// Dir is where the merge read the shard's report.
+	Dir string `json:"dir,omitempty"`
 }
 
 // Rev is a revision as given and as resolved.
@@ -331,6 +359,21 @@ func (r *Report) WriteJSON(dir string) error {
 // WriteMarkdown writes report.md into dir atomically.
 func (r *Report) WriteMarkdown(dir string) error {
 	return WriteAtomic(filepath.Join(dir, MarkdownFile), []byte(r.Markdown()))
+}
+
+// MarshalPerf renders perf.json (schema stride.perf/v1): the run's head
+// and its benchmarks.
+func MarshalPerf(r *Report) ([]byte, error) {
+	doc := struct {
+		Schema     string      `json:"schema"`
+		Head       string      `json:"head"`
+		Benchmarks []Benchmark `json:"benchmarks"`
+	}{"stride.perf/v1", r.Head.SHA, r.Benchmarks}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // WriteAtomic writes data to path atomically (see atomicfile.Write).

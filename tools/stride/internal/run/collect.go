@@ -239,19 +239,6 @@ func itoa(n int) string {
 	return string(b)
 }
 
-func marshalPerf(r *report.Report) ([]byte, error) {
-	doc := struct {
-		Schema     string             `json:"schema"`
-		Head       string             `json:"head"`
-		Benchmarks []report.Benchmark `json:"benchmarks"`
-	}{"stride.perf/v1", r.Head.SHA, r.Benchmarks}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
-
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {

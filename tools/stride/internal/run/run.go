@@ -28,6 +28,7 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/progress"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
+	"github.com/strideci/monorepo/tools/stride/internal/shard"
 )
 
 // Affected is an affected set.
@@ -110,6 +111,11 @@ type Options struct {
 	BazelFlags []string
 	// NoBench skips benchmarking the perf-tagged tests.
 	NoBench bool
+	// Shard, when set, builds and tests only this shard's part of the
+	// affected set (internal/shard), balanced by Durations (recorded test
+	// times by label; nil: by target counts). The report is partial.
+	Shard     *shard.Spec
+	Durations map[string]int64
 
 	Affecter Affecter // required
 	Bazel    Bazel    // required
@@ -264,6 +270,9 @@ func (x *execution) run() {
 	x.targets = append([]report.Target{}, aff.Targets...)
 	sort.SliceStable(x.targets, func(i, j int) bool { return x.targets[i].Label < x.targets[j].Label })
 	r.Affected.Targets = x.targets
+	if o.Shard != nil {
+		x.targets = x.shard(*o.Shard)
+	}
 	var tests []string
 	for _, t := range x.targets {
 		if t.Test {
@@ -330,6 +339,28 @@ func (x *execution) run() {
 		}
 	}
 	x.collectTests(plain, testCol, perf, benchCol)
+}
+
+// shard records the shard's part of the affected set in the report and
+// returns its targets.
+func (x *execution) shard(s shard.Spec) []report.Target {
+	r := x.r
+	plan := shard.Partition(r.Affected.Targets, x.o.Durations, s.Count)
+	mine := plan.Shards[s.Index-1]
+	r.Shard = &report.Shard{Index: s.Index, Count: s.Count, Balance: plan.Balance, Targets: mine,
+		AffectedDigest: shard.Digest(r.Base.SHA, r.Head.SHA, r.Affected.Targets), EstimatedMS: plan.EstimatedMS[s.Index-1]}
+	in := map[string]bool{}
+	for _, l := range mine {
+		in[l] = true
+	}
+	var out []report.Target
+	for _, t := range r.Affected.Targets {
+		if in[t.Label] {
+			out = append(out, t)
+		}
+	}
+	x.pr.Printf("shard %s: %d of the %d affected target(s), balanced by %s", s, len(out), len(r.Affected.Targets), plan.Balance)
+	return out
 }
 
 func (x *execution) check(c Checker, reason string) report.Check {
@@ -499,7 +530,7 @@ func (x *execution) collectTests(plain []string, testCol *collector, perf []stri
 		}
 	}
 	if len(perf) > 0 {
-		b, err := marshalPerf(x.r)
+		b, err := report.MarshalPerf(x.r)
 		if err == nil {
 			err = report.WriteAtomic(filepath.Join(x.o.OutDir, report.PerfFile), b)
 		}
