@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/strideci/monorepo/tools/stride/internal/nearest"
 )
 
 // Schema names the --json output format.
@@ -195,7 +197,7 @@ func (r *Result) Explain(label string) (*Explanation, error) {
 	}
 	n, ok := c.head.Nodes[label]
 	if !ok {
-		return nil, fmt.Errorf("%s is not a target at head", label)
+		return nil, fmt.Errorf("%s is not a target at head%s", label, r.didYouMean(label))
 	}
 	e := &Explanation{Label: label, Chains: [][]string{}}
 	if r.Everything && isOutputTarget(label, n) {
@@ -222,6 +224,12 @@ func (r *Result) Explain(label string) (*Explanation, error) {
 				walk(rs.Subject, chain)
 				continue
 			}
+			if rs.Kind == KindDependsOn {
+				// A dependency explained on another chain already (or
+				// affected only through an external repository): end
+				// this chain in its cause too.
+				chain = append(chain, c.causeOf(rs.Subject, map[string]bool{})...)
+			}
 			if len(e.Chains) < maxChains {
 				e.Chains = append(e.Chains, chain)
 			}
@@ -229,6 +237,59 @@ func (r *Result) Explain(label string) (*Explanation, error) {
 	}
 	walk(label, []string{label})
 	return e, nil
+}
+
+// causeOf returns the steps from label to one root cause of it (the
+// first by reason order): "depends on X" steps, then the cause; nothing
+// if label has none.
+func (c *comparison) causeOf(label string, onPath map[string]bool) []string {
+	if onPath[label] {
+		return nil
+	}
+	onPath[label] = true
+	defer delete(onPath, label)
+	for _, rs := range c.reasons[label] {
+		if rs.Kind != KindDependsOn {
+			return []string{rs.Text}
+		}
+		if rest := c.causeOf(rs.Subject, onPath); len(rest) > 0 {
+			return append([]string{rs.Text}, rest...)
+		}
+	}
+	if roots := c.extRoots[label]; len(roots) > 0 {
+		if ext := externalReasons(roots); len(ext) > 0 {
+			return []string{ext[0].Text}
+		}
+	}
+	return nil
+}
+
+// didYouMean suggests labels for one that is not a target: "//" + label
+// when it lacks the "//", else the closest labels at head by name.
+func (r *Result) didYouMean(label string) string {
+	c := r.cmp
+	if !strings.HasPrefix(label, "//") && !strings.HasPrefix(label, "@") {
+		want := "//" + strings.TrimPrefix(label, "/")
+		if !strings.Contains(want, ":") {
+			if l, ok := parseLabel(want); ok {
+				want = l.String()
+			}
+		}
+		if _, ok := c.head.Nodes[want]; ok {
+			return fmt.Sprintf(" (did you mean %s?)", want)
+		}
+		return " (labels start with //, e.g. //" + strings.TrimPrefix(label, "/") + ")"
+	}
+	var names []string
+	for l, n := range c.head.Nodes {
+		if isOutputTarget(l, n) {
+			names = append(names, l)
+		}
+	}
+	if close := nearest.Names(label, names, 3); len(close) > 0 {
+		return " (did you mean " + strings.Join(close, ", ") + "?)"
+	}
+	return ""
 }
 
 // String renders an explanation one chain per line:

@@ -3,6 +3,7 @@ package owners
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -179,5 +180,28 @@ func TestLintLongEmail(t *testing.T) {
 	f, ds := Parse("OWNERS", []byte(long+"\nok@x.example\n"+strings.Repeat("b", 250)+"@x.example\n"))
 	if len(ds) != 2 || !strings.Contains(ds[0].Msg, "longer than 254 characters") || len(ds[0].Msg) > 200 || len(f.Entries) != 1 {
 		t.Fatalf("Parse of long addresses: entries %v, diagnostics %.300v", f.Entries, ds)
+	}
+}
+
+func TestUnknownTeamError(t *testing.T) {
+	many := []string{}
+	for i := 0; i < 20; i++ {
+		many = append(many, fmt.Sprintf("team%02d", i))
+	}
+	tests := []struct {
+		name  string
+		known []string
+		want  string
+	}{
+		{"alpah", []string{"beta", "alpha"}, "unknown team @alpah: did you mean @alpha? (teams: @alpha, @beta)"},
+		{"nosuch", []string{"beta", "alpha"}, "unknown team @nosuch (teams: @alpha, @beta)"},
+		{"x", nil, "unknown team @x (teams: none defined)"},
+		{"team1", many, "unknown team @team1: did you mean @team01 or @team10 or @team11? (teams: 20 defined; stride owners teams lists them)"},
+	}
+	for _, tc := range tests {
+		err := UnknownTeamError(tc.name, tc.known)
+		if !errors.Is(err, ErrUnknownTeam) || err.Error() != tc.want {
+			t.Errorf("UnknownTeamError(%q) = %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }

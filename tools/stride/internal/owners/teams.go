@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/strideci/monorepo/tools/stride/internal/nearest"
 )
 
 // Errors of DirsOwnedBy; test with errors.Is.
@@ -58,20 +60,13 @@ func (t *Tree) Teams() []Team {
 // means the root OWNERS file lists the team (it may approve anything no
 // "set noparent" keeps from it, including the top-level files), and the
 // directories listed with it are those whose own OWNERS files name the
-// team. Errors: ErrUnknownTeam for a team OWNERS_ALIASES does not define,
+// team. Errors: ErrUnknownTeam for a team OWNERS_ALIASES does not define
+// (UnknownTeamError),
 // ErrNoOwnedDirs for a team no OWNERS file lists.
 func (t *Tree) DirsOwnedBy(team string) ([]string, error) {
 	name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(team), "@"))
 	if _, ok := t.teams[name]; !ok {
-		known := sortedTeamNames(t.teams)
-		for i := range known {
-			known[i] = "@" + known[i]
-		}
-		list := "none defined"
-		if len(known) > 0 {
-			list = strings.Join(known, ", ")
-		}
-		return nil, fmt.Errorf("%w @%s (teams: %s)", ErrUnknownTeam, name, list)
+		return nil, UnknownTeamError(name, sortedTeamNames(t.teams))
 	}
 	dirs := t.ownedDirs()[name]
 	if len(dirs) == 0 {
@@ -110,4 +105,35 @@ func (t *Tree) ownedDirs() map[string][]string {
 		all[team] = top
 	}
 	return all
+}
+
+// maxListedTeams is how many teams an unknown-team error lists in full.
+const maxListedTeams = 12
+
+// UnknownTeamError is the error for a team that known (the defined teams'
+// names, without @) lacks: it wraps ErrUnknownTeam and names the closest
+// teams, and all of them when there are few:
+// "unknown team @alpah: did you mean @alpha? (teams: @alpha, @beta)".
+func UnknownTeamError(name string, known []string) error {
+	sorted := append([]string{}, known...)
+	sort.Strings(sorted)
+	at := func(names []string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = "@" + n
+		}
+		return out
+	}
+	hint := ""
+	if close := nearest.Names(name, sorted, 3); len(close) > 0 {
+		hint = ": did you mean " + strings.Join(at(close), " or ") + "?"
+	}
+	list := "none defined"
+	switch {
+	case len(sorted) > maxListedTeams:
+		list = fmt.Sprintf("%d defined; stride owners teams lists them", len(sorted))
+	case len(sorted) > 0:
+		list = strings.Join(at(sorted), ", ")
+	}
+	return fmt.Errorf("%w @%s%s (teams: %s)", ErrUnknownTeam, name, hint, list)
 }

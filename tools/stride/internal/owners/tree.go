@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"github.com/strideci/monorepo/tools/stride/internal/nearest"
 )
 
 // Tree is every OWNERS file of a repository (at a commit or in a work
@@ -314,7 +315,7 @@ func sortedKeys(set map[string]bool) []string {
 func (b *builder) didYouMean(name string) string {
 	best, bestD := "", 4
 	for _, n := range sortedTeamNames(b.t.teams) {
-		if d := editDistance(name, n); d < bestD {
+		if d := nearest.Distance(name, n); d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -325,36 +326,6 @@ func (b *builder) didYouMean(name string) string {
 		return ""
 	}
 	return " (did you mean @" + best + "?)"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min3(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-func min3(a, b, c int) int {
-	if b < a {
-		a = b
-	}
-	if c < a {
-		a = c
-	}
-	return a
 }
 
 // parseFile parses an OWNERS-syntax file once.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/strideci/monorepo/tools/stride/internal/owners"
@@ -49,16 +48,11 @@ func (m *Map) TeamDirs(team string) ([]string, error) {
 	name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(team), "@"))
 	dirs, ok := m.Teams[name]
 	if !ok {
-		var known []string
+		known := make([]string, 0, len(m.Teams))
 		for t := range m.Teams {
-			known = append(known, "@"+t)
+			known = append(known, t)
 		}
-		sort.Strings(known)
-		list := "none defined"
-		if len(known) > 0 {
-			list = strings.Join(known, ", ")
-		}
-		return nil, fmt.Errorf("%w @%s (teams: %s)", owners.ErrUnknownTeam, name, list)
+		return nil, owners.UnknownTeamError(name, known)
 	}
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("%w: no OWNERS file lists @%s", owners.ErrNoOwnedDirs, name)
