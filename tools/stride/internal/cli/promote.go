@@ -100,6 +100,9 @@ func promoteLint(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.CheckDeploy(env.Dir); err != nil {
+		return Usagef("%v", err)
+	}
 	if *asJSON {
 		return writeJSON(env, cfg)
 	}
@@ -114,6 +117,9 @@ func promoteLint(env *Env, args []string) error {
 		}
 		for _, c := range e.Criteria {
 			fmt.Fprintf(env.Stdout, " %s", c.Text)
+		}
+		if e.Deploy != "" {
+			fmt.Fprintf(env.Stdout, "; deployed by %s", e.Deploy)
 		}
 		fmt.Fprintln(env.Stdout)
 	}

@@ -34,6 +34,21 @@ func TestPromoteLint(t *testing.T) {
 	if code != ExitUsage || !strings.HasPrefix(errs, want) {
 		t.Errorf("lint of a bad file = %d\n%s%s\nwant stderr starting %q", code, out, errs, want)
 	}
+	// A deploy command must be an executable file in the repository.
+	write("environment(name = \"dev\")\nenvironment(name = \"uat\", after = \"dev\", deploy = \"ci/deploy-uat.sh\")\n")
+	code, out, errs = runMain(t, "-C", dir, "promote", "lint")
+	want = "stride promote: ci/environments.star:2:1: environment \"uat\": deploy: ci/deploy-uat.sh: no such file"
+	if code != ExitUsage || !strings.HasPrefix(errs, want) {
+		t.Errorf("lint with a missing deploy command = %d\n%s%s\nwant stderr starting %q", code, out, errs, want)
+	}
+	os.WriteFile(filepath.Join(dir, "ci", "deploy-uat.sh"), []byte("#!/bin/sh\n"), 0o644)
+	if code, _, errs = runMain(t, "-C", dir, "promote", "lint"); code != ExitUsage || !strings.Contains(errs, "not an executable file") {
+		t.Errorf("lint with a deploy command not executable = %d %s", code, errs)
+	}
+	os.Chmod(filepath.Join(dir, "ci", "deploy-uat.sh"), 0o755)
+	if code, out, errs = runMain(t, "-C", dir, "promote", "lint"); code != 0 || !strings.Contains(out, "uat (after dev): no criteria; deployed by ci/deploy-uat.sh") {
+		t.Errorf("lint with a deploy command = %d\n%s%s", code, out, errs)
+	}
 	os.Remove(filepath.Join(dir, "ci", "environments.star"))
 	if code, _, errs = runMain(t, "-C", dir, "promote", "lint"); code != ExitUsage || !strings.Contains(errs, "no such file") {
 		t.Errorf("lint of a missing file = %d %s", code, errs)

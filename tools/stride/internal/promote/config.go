@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,10 @@ type Env struct {
 	// Health maps a service (package name) to the URL that answers its
 	// health check in this environment.
 	Health map[string]string `json:"health,omitempty"`
+	// Deploy, when set, is the command (a path relative to the repository
+	// root, run without a shell) that deploys a build to this environment
+	// instead of the local deployer (docs/environments.md).
+	Deploy string `json:"deploy,omitempty"`
 	// Pos is where the environment is declared ("file:line:col").
 	Pos string `json:"pos"`
 }
@@ -291,7 +296,7 @@ func (p *parser) num(as *build.AssignExpr, what string) (float64, error) {
 }
 
 func (p *parser) environment(call *build.CallExpr) (*Env, build.Expr, error) {
-	args, err := p.kwargs(call, "environment()", "name", "after", "criteria", "instances", "health")
+	args, err := p.kwargs(call, "environment()", "name", "after", "criteria", "instances", "health", "deploy")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -327,6 +332,14 @@ func (p *parser) environment(call *build.CallExpr) (*Env, build.Expr, error) {
 			return nil, nil, p.errorf(as.RHS, "%s: instances: want a whole number >= 1", what)
 		}
 		e.Instances = int(v)
+	}
+	if as, ok := args["deploy"]; ok {
+		if e.Deploy, err = p.str(as, what+": deploy"); err != nil {
+			return nil, nil, err
+		}
+		if strings.TrimSpace(e.Deploy) == "" || strings.HasPrefix(e.Deploy, "/") || strings.ContainsAny(e.Deploy, " \t\n") {
+			return nil, nil, p.errorf(as.RHS, "%s: deploy: %q: want a program's path relative to the repository root, such as \"ci/deploy-uat.sh\" (no arguments, no spaces)", what, e.Deploy)
+		}
 	}
 	if as, ok := args["health"]; ok {
 		d, ok := as.RHS.(*build.DictExpr)
@@ -527,4 +540,26 @@ func (c Criterion) InWindow(t time.Time) bool {
 	}
 	t = t.In(loc)
 	return c.Days&(1<<uint(t.Weekday())) != 0 && t.Hour() >= c.FromHour && t.Hour() < c.ToHour
+}
+
+// CheckDeploy checks that each environment's deploy command is an
+// executable file under root (the repository root); `stride promote lint`
+// runs it. Its errors name the environment's position and wrap ErrConfig.
+func (c *Config) CheckDeploy(root string) error {
+	for _, e := range c.Envs {
+		if e.Deploy == "" {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(e.Deploy)))
+		switch {
+		case err != nil && os.IsNotExist(err):
+			err = fmt.Errorf("no such file")
+		case err == nil && (fi.IsDir() || fi.Mode()&0o111 == 0):
+			err = fmt.Errorf("not an executable file (chmod +x %s)", e.Deploy)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Pos, &configError{fmt.Sprintf("environment %q: deploy: %s: %v", e.Name, e.Deploy, err)})
+		}
+	}
+	return nil
 }
