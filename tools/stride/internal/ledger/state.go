@@ -20,6 +20,9 @@ type EnvState struct {
 	// Pending are the steps of Change not yet recorded as done, in order
 	// ("switch", "deploy"), given the steps the caller's environment has.
 	Done map[string]*Event `json:"done_steps,omitempty"`
+	// Failed are the steps of Change recorded as failed (the latest
+	// failure of each), unless recorded as done later.
+	Failed map[string]*Event `json:"failed_steps,omitempty"`
 	// RolledBack maps the builds rolled back from this environment to the
 	// rollback: the robot does not promote them here again.
 	RolledBack map[string]*Event `json:"rolled_back,omitempty"`
@@ -56,10 +59,17 @@ func (l *Log) State() *State {
 			}
 			es.Build, es.Since, es.Change = e.Build, e.Time, e
 			es.Done = map[string]*Event{}
+			es.Failed = map[string]*Event{}
 			es.History = append(es.History, e)
 		case KindStep:
-			if es.Change != nil && e.Of == es.Change.ID && e.Status == StepDone {
-				es.Done[e.Step] = e
+			if es.Change != nil && e.Of == es.Change.ID {
+				switch e.Status {
+				case StepDone:
+					es.Done[e.Step] = e
+					delete(es.Failed, e.Step)
+				case StepFailed:
+					es.Failed[e.Step] = e
+				}
 			}
 		case KindHold:
 			es.Hold = e
@@ -75,7 +85,7 @@ func (l *Log) State() *State {
 func (s *State) Env(name string) *EnvState {
 	es, ok := s.Envs[name]
 	if !ok {
-		es = &EnvState{Env: name, Done: map[string]*Event{}, RolledBack: map[string]*Event{}}
+		es = &EnvState{Env: name, Done: map[string]*Event{}, Failed: map[string]*Event{}, RolledBack: map[string]*Event{}}
 		s.Envs[name] = es
 	}
 	return es

@@ -60,6 +60,23 @@ type Deployer interface {
 	Deploy(ctx context.Context, d Deployment) error
 }
 
+// ErrNotRunning is what a Deployer returns (wrapped, with why) when the
+// environment runs nothing it deploys to (a local environment that is not
+// up): the deploy step is recorded as done with that explanation, and the
+// switch is the deployment.
+var ErrNotRunning = errors.New("the environment is not running")
+
+// DeployFailed is what a Deployer returns when the build must not stay in
+// the environment (it failed its health checks during or after the
+// deploy). The deploy step is recorded as failed with Reason, and the
+// environment is rolled back by itself to the build it ran before (a
+// rollback event with manual false, by "watch (ACTOR)"), unless the change
+// was itself a rollback. A failed deploy is final: later runs do not
+// retry it.
+type DeployFailed struct{ Reason string }
+
+func (e *DeployFailed) Error() string { return e.Reason }
+
 // Options configure the robot and the manual commands.
 type Options struct {
 	Config *Config
@@ -460,6 +477,9 @@ func (r *robot) realize(ctx context.Context, ch *ledger.Event, repaired bool) ([
 		if es.Done[step] != nil {
 			continue
 		}
+		if step == ledger.StepDeploy && es.Failed[step] != nil {
+			return out, nil // final: the environment was rolled back
+		}
 		var stepErr error
 		detail := ""
 		switch step {
@@ -479,6 +499,9 @@ func (r *robot) realize(ctx context.Context, ch *ledger.Event, repaired bool) ([
 			}
 			stepErr = r.o.Deployer.Deploy(ctx, d)
 			detail = "deployed"
+			if errors.Is(stepErr, ErrNotRunning) {
+				detail, stepErr = stepErr.Error(), nil
+			}
 			if stepErr == nil {
 				r.hook("deployed")
 			}
@@ -502,6 +525,15 @@ func (r *robot) realize(ctx context.Context, ch *ledger.Event, repaired bool) ([
 			return out, err
 		}
 		out = append(out, rec...)
+		var failed *DeployFailed
+		if errors.As(stepErr, &failed) && ch.From != "" && ch.Kind == ledger.KindPromotion {
+			rb, err := r.autoRollback(ctx, ch, failed.Reason)
+			out = append(out, rb...)
+			if err != nil {
+				return out, err
+			}
+			return out, nil
+		}
 		if stepErr != nil {
 			return out, fmt.Errorf("%s of %s to %s: %w", step, short(ch.Build), ch.Env, stepErr)
 		}
@@ -525,7 +557,7 @@ func (r *robot) repair(ctx context.Context, res *Result) error {
 		}
 		pending := false
 		for _, s := range r.steps() {
-			pending = pending || es.Done[s] == nil
+			pending = pending || (es.Done[s] == nil && es.Failed[s] == nil)
 		}
 		if !pending {
 			continue
@@ -538,4 +570,23 @@ func (r *robot) repair(ctx context.Context, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// autoRollback puts env back on the build the change replaced after its
+// deploy failed: a rollback event (manual false) by "watch (ACTOR)" with
+// the reason, then its switch and deploy. The caller holds the ledger lock.
+func (r *robot) autoRollback(ctx context.Context, ch *ledger.Event, reason string) ([]ledger.Event, error) {
+	r.logf("%s: rolling back from %s to %s: %s", ch.Env, short(ch.Build), short(ch.From), reason)
+	rb := ledger.Event{Kind: ledger.KindRollback, Env: ch.Env, Build: ch.From, From: ch.Build,
+		Actor: "watch (" + r.o.Actor + ")", Reason: "deploy failed: " + reason, Manual: false}
+	id := ch.ID
+	rec, err := r.recordChange(ctx, nil, rb, func(st *ledger.State) bool {
+		es := st.Env(ch.Env)
+		return es.Change != nil && es.Change.ID == id
+	})
+	if err != nil || len(rec) == 0 {
+		return rec, err
+	}
+	steps, err := r.realize(ctx, &rec[0], false)
+	return append(rec, steps...), err
 }
