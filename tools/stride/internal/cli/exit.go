@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"flag"
+	"github.com/strideci/monorepo/tools/stride/internal/env"
 
 	"github.com/strideci/monorepo/tools/stride/internal/affected"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
@@ -58,7 +59,7 @@ func exitCodeOf(err error) int {
 	case errors.Is(err, bazel.ErrStart):
 		return ExitInternal
 	case errors.Is(err, publish.ErrNotReproducible), errors.Is(err, store.ErrSourcesDisagree),
-		errors.Is(err, promote.ErrBlocked):
+		errors.Is(err, promote.ErrBlocked), errors.As(err, new(*promote.DeployFailed)), errors.As(err, new(*env.Failure)):
 		return ExitFindings
 	case errors.As(err, &ie), errors.As(err, &ue),
 		errors.Is(err, gitrepo.ErrUnknownRevision), errors.Is(err, gitrepo.ErrShallow),
@@ -67,7 +68,7 @@ func exitCodeOf(err error) int {
 		errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrNoStore), errors.Is(err, store.ErrNotFound),
 		errors.Is(err, publish.ErrNotGreen), errors.Is(err, publish.ErrNoRun), errors.Is(err, publish.ErrBadInput),
 		errors.Is(err, owners.ErrBadApprovals), errors.Is(err, owners.ErrUnknownTeam), errors.Is(err, owners.ErrNoOwnedDirs),
-		errors.Is(err, policy.ErrBadInput), errors.Is(err, promote.ErrInput),
+		errors.Is(err, policy.ErrBadInput), errors.Is(err, promote.ErrInput), errors.Is(err, env.ErrNotUp),
 		sparse.IsTeamError(err), errors.Is(err, sparse.ErrNoMap), errors.Is(err, sparse.ErrNoTeam), errors.Is(err, sparse.ErrGitTooOld):
 		return ExitUsage
 	}

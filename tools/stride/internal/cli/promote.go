@@ -138,6 +138,7 @@ type promoteFlags struct {
 	// commands use instead of the one at env.Dir (the hook's robot: the
 	// pushed-to repository, while the config comes from the work directory).
 	repoDir string
+	envs    envDeployFlags
 }
 
 func (pf *promoteFlags) add(fs *flag.FlagSet) {
@@ -146,6 +147,7 @@ func (pf *promoteFlags) add(fs *flag.FlagSet) {
 	pf.noApt = fs.Bool("no-apt", false, "record in the ledger but leave the APT distributions alone")
 	pf.actor = fs.String("actor", defaultActor(), "`NAME` of who acts, recorded in the ledger (env STRIDE_ACTOR)")
 	pf.asJSON = fs.Bool("json", false, "print the result as JSON")
+	pf.envs.add(fs)
 }
 
 func defaultActor() string {
@@ -190,6 +192,10 @@ func (pf *promoteFlags) options(env *Env) (promote.Options, func(), error) {
 		}
 		if a != nil {
 			o.Switcher = &promote.AptSwitcher{Aptly: a, Lock: s.Lock}
+			if o.Deployer, err = pf.envs.deployer(env, cfg, a, *pf.actor); err != nil {
+				repo.Close()
+				return o, nil, err
+			}
 		}
 	}
 	return o, func() { repo.Close() }, nil

@@ -1,0 +1,93 @@
+// Package envtest builds the packages the environment tests deploy: the
+// test service (envtest/testsvc) packaged like the services' .debs (a
+// program under /usr/bin, a systemd unit, a config under /etc), one
+// package per service name, with the behaviour of each build in its
+// config.
+package envtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// Service is one package of a build.
+type Service struct {
+	Name string
+	// Version is what the service says it is (its answer to GET /), not
+	// the package version (publish assigns that).
+	Version string
+	// NotReady makes /readyz answer 503: a build that fails its health
+	// check.
+	NotReady bool
+	// CrashAfter, e.g. "2s", makes it exit 1 that long after it starts.
+	CrashAfter string
+}
+
+var (
+	once   sync.Once
+	binErr error
+	bin    string
+)
+
+// Binary builds testsvc once per test process (go build) and returns it.
+func Binary(t testing.TB) string {
+	t.Helper()
+	once.Do(func() {
+		dir, err := os.MkdirTemp("", "testsvc-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		bin = filepath.Join(dir, "testsvc")
+		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "github.com/strideci/monorepo/tools/stride/internal/env/envtest/testsvc")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build testsvc: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return bin
+}
+
+// Build writes NAME_0.0.0_amd64.deb of s into dir and returns its path.
+func Build(t testing.TB, dir string, s Service) string {
+	t.Helper()
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Skip("dpkg-deb is not installed")
+	}
+	exe := Binary(t)
+	root := t.TempDir()
+	cfg, _ := json.Marshal(map[string]interface{}{"name": s.Name, "version": s.Version, "ready": !s.NotReady, "crash_after": s.CrashAfter})
+	unit := fmt.Sprintf("[Unit]\nDescription=%s (test service)\n\n[Service]\nExecStart=/usr/bin/%s -config /etc/%s/config.json\nKillSignal=SIGTERM\n\n[Install]\nWantedBy=multi-user.target\n", s.Name, s.Name, s.Name)
+	control := fmt.Sprintf("Package: %s\nVersion: 0.0.0\nArchitecture: amd64\nMaintainer: Stride Platform Team <platform@strideci.example>\nSection: net\nPriority: optional\nDescription: test service of stride's environment tests\n The test service (%s).\n", s.Name, s.Version)
+	files := map[string]string{
+		"etc/" + s.Name + "/config.json":            string(cfg) + "\n",
+		"lib/systemd/system/" + s.Name + ".service": unit,
+		"DEBIAN/control":                            control,
+		"DEBIAN/conffiles":                          "/etc/" + s.Name + "/config.json\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(root, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(filepath.Join(root, "usr", "bin"), 0o755)
+	if out, err := exec.Command("cp", exe, filepath.Join(root, "usr", "bin", s.Name)).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	out := filepath.Join(dir, s.Name+"_0.0.0_amd64.deb")
+	cmd := exec.Command("dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", root, out)
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=946684800")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dpkg-deb --build: %v: %s", err, b)
+	}
+	return out
+}
