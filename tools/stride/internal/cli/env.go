@@ -353,14 +353,7 @@ func envDeploy(e *Env, args []string) error {
 	}
 	o := env.DeployOptions{Layout: l, Build: build, From: st.Build, Packages: m.Packages, Instances: ce.Instances,
 		APT: aptSource(a), Watch: *watch, ReadyTimeout: *ready, By: fmt.Sprintf("%s: stride env deploy (pid %d)", defaultActor(), os.Getpid()), Log: e.Stderr}
-	if at := os.Getenv(envKillEnv); at != "" {
-		o.Hook = func(point string) {
-			if point == at {
-				syscall.Kill(os.Getpid(), syscall.SIGKILL)
-				time.Sleep(time.Minute)
-			}
-		}
-	}
+	o.Hook = killHook()
 	rec, err := env.Deploy(ctx, o)
 	var fail *env.Failure
 	if errors.As(err, &fail) && st.Build != "" && st.Build != build {
@@ -430,5 +423,19 @@ func (f *envDeployFlags) deployer(e *Env, cfg *promote.Config, a *apt.Aptly, act
 		}
 	}
 	return &env.Deployer{Root: root, Config: cfg, RepoDir: e.Dir, APT: aptSource(a), Watch: *f.watch, ReadyTimeout: *f.ready,
-		By: fmt.Sprintf("%s: stride promote (pid %d)", actor, os.Getpid()), Log: e.Stderr}, nil
+		By: fmt.Sprintf("%s: stride promote (pid %d)", actor, os.Getpid()), Log: e.Stderr, Hook: killHook()}, nil
+}
+
+// killHook is the test knob of envKillEnv: nil unless it is set.
+func killHook() func(string) {
+	at := os.Getenv(envKillEnv)
+	if at == "" {
+		return nil
+	}
+	return func(point string) {
+		if point == at {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			time.Sleep(time.Minute)
+		}
+	}
 }

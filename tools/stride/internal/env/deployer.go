@@ -36,6 +36,8 @@ type Deployer struct {
 	By           string
 	// Log gets the deploy's progress and a command's output.
 	Log io.Writer
+	// Hook is DeployOptions.Hook (tests).
+	Hook func(point string)
 }
 
 var _ promote.Deployer = (*Deployer)(nil)
@@ -53,7 +55,7 @@ func (d *Deployer) Deploy(ctx context.Context, dep promote.Deployment) error {
 		return fmt.Errorf("%s is not up on this machine (stride env up %s): the APT switch is the deployment: %w", dep.Env, dep.Env, promote.ErrNotRunning)
 	}
 	rec, err := Deploy(ctx, DeployOptions{Layout: l, Build: dep.Build, From: dep.From, Change: dep.Change, Packages: dep.Packages,
-		Instances: dep.Instances, APT: d.APT, Watch: d.Watch, ReadyTimeout: d.ReadyTimeout, By: d.By, Log: d.Log})
+		Instances: dep.Instances, APT: d.APT, Watch: d.Watch, ReadyTimeout: d.ReadyTimeout, By: d.By, Log: d.Log, Hook: d.Hook})
 	var f *Failure
 	if errors.As(err, &f) {
 		return &promote.DeployFailed{Reason: f.Reason}

@@ -84,7 +84,7 @@ func parseStats(out string) ([]Stat, error) {
 	r := csv.NewReader(strings.NewReader(out))
 	r.FieldsPerRecord = -1
 	rows, err := r.ReadAll()
-	if err != nil || len(rows) == 0 {
+	if err != nil || len(rows) == 0 || len(rows[0]) < 2 || rows[0][0] != "pxname" {
 		return nil, fmt.Errorf("haproxy show stat: unexpected answer %.200q", out)
 	}
 	col := map[string]int{}
