@@ -15,11 +15,6 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/promote"
 )
 
-const envUsage = `stride env up ENV [--json]
-       stride env down ENV
-       stride env status [ENV] [--json]
-       stride env deploy ENV BUILD [--watch DURATION] [--json]`
-
 const envHelp = `Local environments (docs/environments.md): each environment's services run as
 processes on 127.0.0.1 behind an HAProxy stride configures, installed from the
 environment's signed APT distribution.
@@ -52,7 +47,8 @@ func init() {
 	c := &Command{
 		Name:    "env",
 		Summary: "local environments behind HAProxy: up, down, status, deploy",
-		Usage:   envUsage,
+		Help:    envHelp,
+		Subs:    []string{"up", "down", "status", "deploy"},
 	}
 	c.Run = func(e *Env, args []string) error {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -60,7 +56,7 @@ func init() {
 			if len(args) == 0 {
 				w = e.Stderr
 			}
-			fmt.Fprintf(w, "usage: %s\n\n%s\n", envUsage, envHelp)
+			printSubcommands(w, e, c)
 			if len(args) == 0 {
 				return &ExitError{Code: ExitUsage}
 			}
@@ -103,10 +99,10 @@ func (f *envFlags) rootDir(e *Env) (string, error) {
 
 // layout parses the flags and the ENV argument (and nargs-1 more).
 func (f *envFlags) layout(e *Env, fs *flag.FlagSet, args []string, nargs int) (*env.Layout, []string, error) {
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := ParseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
+	pos := fs.Args()
 	if len(pos) != nargs {
 		return nil, nil, Usagef("want %s (see stride env -h)", map[int]string{1: "ENV", 2: "ENV BUILD"}[nargs])
 	}
@@ -129,7 +125,7 @@ func envSubFlags(e *Env, name, usage, summary string) (*flag.FlagSet, *envFlags)
 }
 
 func envUp(e *Env, args []string) error {
-	fs, f := envSubFlags(e, "up", "stride env up ENV [--json]", "start the environment's supervisor, HAProxy and instances")
+	fs, f := envSubFlags(e, "up", "ENV", "start the environment's supervisor, HAProxy and instances")
 	l, _, err := f.layout(e, fs, args, 1)
 	if err != nil {
 		return err
@@ -159,7 +155,7 @@ func envUp(e *Env, args []string) error {
 	}
 	fmt.Fprintf(e.Stdout, "%s is up (supervisor pid %d, %s)\n", l.Name, pid, l.Dir)
 	if len(st.Instances) == 0 {
-		fmt.Fprintf(e.Stdout, "it runs nothing yet: stride env deploy %s BUILD, or stride promote --auto --confirm, deploys\n", l.Name)
+		fmt.Fprintf(e.Stdout, "it runs nothing yet: stride env deploy %s BUILD deploys (or a promotion: stride promote --auto --confirm)\n", l.Name)
 	} else {
 		fmt.Fprintf(e.Stdout, "starting the %d instances it ran\n", len(st.Instances))
 	}
@@ -167,7 +163,7 @@ func envUp(e *Env, args []string) error {
 }
 
 func envDown(e *Env, args []string) error {
-	fs, f := envSubFlags(e, "down", "stride env down ENV", "stop the environment's instances, HAProxy and supervisor")
+	fs, f := envSubFlags(e, "down", "ENV", "stop the environment's instances, HAProxy and supervisor")
 	l, _, err := f.layout(e, fs, args, 1)
 	if err != nil {
 		return err
@@ -192,7 +188,7 @@ func envDown(e *Env, args []string) error {
 }
 
 func envSupervise(e *Env, args []string) error {
-	fs, f := envSubFlags(e, "supervise", "stride env supervise ENV", "run the supervisor in the foreground (what stride env up starts)")
+	fs, f := envSubFlags(e, "supervise", "ENV", "run the supervisor in the foreground (what stride env up starts)")
 	l, _, err := f.layout(e, fs, args, 1)
 	if err != nil {
 		return err
@@ -207,11 +203,11 @@ func envSupervise(e *Env, args []string) error {
 }
 
 func envStatus(e *Env, args []string) error {
-	fs, f := envSubFlags(e, "status", "stride env status [ENV] [--json]", "what each environment runs")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	fs, f := envSubFlags(e, "status", "[ENV]", "what each environment runs")
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
+	pos := fs.Args()
 	if len(pos) > 1 {
 		return Usagef("unexpected argument %q", pos[1])
 	}
@@ -303,7 +299,7 @@ func aptSource(a *apt.Aptly) env.APTSource {
 }
 
 func envDeploy(e *Env, args []string) error {
-	fs, f := envSubFlags(e, "deploy", "stride env deploy ENV BUILD [--watch DURATION] [--json]", "deploy a build to a local environment, rolling")
+	fs, f := envSubFlags(e, "deploy", "ENV BUILD", "deploy a build to a local environment, rolling")
 	var sf storeFlags
 	sf.add(fs)
 	config := configFlag(fs)

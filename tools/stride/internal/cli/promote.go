@@ -147,7 +147,6 @@ func (pf *promoteFlags) add(fs *flag.FlagSet) {
 	pf.noApt = fs.Bool("no-apt", false, "record in the ledger but leave the APT distributions alone")
 	pf.actor = fs.String("actor", defaultActor(), "`NAME` of who acts, recorded in the ledger (env STRIDE_ACTOR)")
 	pf.asJSON = fs.Bool("json", false, "print the result as JSON")
-	pf.envs.add(fs)
 }
 
 func defaultActor() string {
@@ -192,9 +191,11 @@ func (pf *promoteFlags) options(env *Env) (promote.Options, func(), error) {
 		}
 		if a != nil {
 			o.Switcher = &promote.AptSwitcher{Aptly: a, Lock: s.Lock}
-			if o.Deployer, err = pf.envs.deployer(env, cfg, a, *pf.actor); err != nil {
-				repo.Close()
-				return o, nil, err
+			if pf.envs.root != nil { // promotions and rollbacks deploy
+				if o.Deployer, err = pf.envs.deployer(env, cfg, a, *pf.actor); err != nil {
+					repo.Close()
+					return o, nil, err
+				}
 			}
 		}
 	}
@@ -209,6 +210,7 @@ func promoteRun(env *Env, c *Command, args []string) error {
 	fs := NewFlagSet(env, c)
 	var pf promoteFlags
 	pf.add(fs)
+	pf.envs.add(fs)
 	auto := fs.Bool("auto", false, "evaluate every environment's next build; promote with --confirm")
 	confirm := fs.Bool("confirm", false, "with --auto: promote (without it, a dry run that prints the excuses)")
 	to := fs.String("to", "", "the `environment` to promote BUILD to")
@@ -420,6 +422,7 @@ func init() {
 		fs := NewFlagSet(env, c)
 		var pf promoteFlags
 		pf.add(fs)
+		pf.envs.add(fs)
 		to := fs.String("to", "", "the `build` to go back to (default: the newest good build ENV served before)")
 		reason := fs.String("reason", "", "why, a `TEXT` recorded in the ledger")
 		return runEnvCommand(env, fs, &pf, args, func(ctx context.Context, o promote.Options, name string) (*promote.Outcome, error) {
