@@ -68,7 +68,7 @@ func main() {
 		}
 		fmt.Fprintf(w, "%s %s\n", cfg.Name, cfg.Version)
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
 	if d, err := time.ParseDuration(cfg.CrashAfter); err == nil && d > 0 {
 		time.AfterFunc(d, func() { fmt.Fprintln(os.Stderr, "testsvc: crashing (crash_after)"); os.Exit(1) })
 	}
