@@ -16,6 +16,7 @@ require (
 	golang.org/x/sync v0.6.0
 	golang.org/x/tools v0.13.0
 	google.golang.org/protobuf v1.31.0
+	gopkg.in/yaml.v3 v3.0.1
 	pault.ag/go/debian v0.16.0
 )
 

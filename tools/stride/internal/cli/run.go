@@ -18,6 +18,7 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/owners"
 	"github.com/strideci/monorepo/tools/stride/internal/progress"
+	"github.com/strideci/monorepo/tools/stride/internal/remotecache"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/run"
 	"github.com/strideci/monorepo/tools/stride/internal/shard"
@@ -120,18 +121,22 @@ func init() {
 
 // runFlags are the flags `stride run`, `stride watch` and the hooks share.
 type runFlags struct {
-	jobs       int
-	cacheDir   string
-	bazelBin   string
-	bazelFlags stringList
-	noBench    bool
-	publish    bool
-	cds        string
+	remoteCache    string
+	remoteReadOnly bool
+	jobs           int
+	cacheDir       string
+	bazelBin       string
+	bazelFlags     stringList
+	noBench        bool
+	publish        bool
+	cds            string
 }
 
 // add adds the flags every pipeline takes; addPublish adds --publish,
 // which only a run of a pushed commit takes (not watch).
 func (rf *runFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&rf.remoteCache, "remote-cache", os.Getenv("STRIDE_REMOTE_CACHE"), "shared Bazel remote cache `URL` (grpc://HOST:PORT or http://HOST:PORT, e.g. bazel-remote; env STRIDE_REMOTE_CACHE); a cache that does not answer is skipped, and the report says so")
+	fs.BoolVar(&rf.remoteReadOnly, "remote-cache-read-only", false, "read the remote cache without uploading (developers' machines)")
 	fs.IntVar(&rf.jobs, "jobs", 0, "Bazel --jobs `N` (0: Bazel's default)")
 	fs.StringVar(&rf.cacheDir, "cache-dir", defaultDigestCache(), "`directory` for the affected computation's digest cache (\"\" disables)")
 	fs.StringVar(&rf.bazelBin, "bazel", "", "bazel `binary` (default: bazel from PATH)")
@@ -146,6 +151,11 @@ func (rf *runFlags) addPublish(fs *flag.FlagSet) {
 
 // check reports flag values that parsing alone does not reject.
 func (rf *runFlags) check() error {
+	if rf.remoteCache != "" {
+		if _, err := remotecache.Parse(rf.remoteCache); err != nil {
+			return Usagef("--remote-cache: %v", err)
+		}
+	}
 	switch rf.cds {
 	case "on", "off", "auto", "":
 		return nil
@@ -170,6 +180,13 @@ func (rf *runFlags) pipeline(env *Env, ch *change.Change) (*run.Pipeline, error)
 		Owners:     run.CheckerFunc(ownersCheckForRun),
 		Policy:     policyChecker(rf.bazelBin), // cli/policy.go
 	}}
+	if rf.remoteCache != "" {
+		u, err := remotecache.Parse(rf.remoteCache)
+		if err != nil {
+			return nil, Usagef("--remote-cache: %v", err)
+		}
+		p.RemoteCache, p.RemoteCacheReadOnly = u, rf.remoteReadOnly
+	}
 	if rf.publish {
 		p.Publish = func(ctx context.Context, dir string) error { return publishRun(ctx, env, dir) }
 	}

@@ -31,7 +31,7 @@ func TestPushPublishes(t *testing.T) {
 	if err := apt.Available(); err != nil {
 		t.Skipf("aptly: %v", err)
 	}
-	stride := buildStride(t)
+	stride := runtest.Stride(t)
 	tmp := t.TempDir()
 	state := filepath.Join(tmp, "state")
 	storeDir := filepath.Join(tmp, "store")

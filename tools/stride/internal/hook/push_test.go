@@ -17,18 +17,6 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/run/runtest"
 )
 
-// buildStride builds the stride binary (the hook execs it).
-func buildStride(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "stride")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/strideci/monorepo/tools/stride/cmd/stride")
-	cmd.Dir = runtest.ModuleRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build stride: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestPushRunsPipeline is the integration test: a real bare
 // repository with stride's post-receive hook, two commits pushed in quick
 // succession, and the reports the hook's runs leave.
@@ -37,7 +25,7 @@ func TestPushRunsPipeline(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
 	}
-	stride := buildStride(t)
+	stride := runtest.Stride(t)
 	tmp := t.TempDir()
 	state := filepath.Join(tmp, "state")
 	cache := filepath.Join(tmp, "digests")

@@ -283,6 +283,16 @@ func (r *Report) mdCacheTiming(b *strings.Builder) {
 	if c.TestHitRate != nil {
 		fmt.Fprintf(b, "- tests: %d cached of %d (cache hit rate %s)\n", r.Tests.Cached, r.Tests.Total, pct(*c.TestHitRate))
 	}
+	if rc := c.Remote; rc != nil {
+		switch {
+		case !rc.Used:
+			fmt.Fprintf(b, "- remote cache `%s`: not used: %s\n", rc.URL, rc.Note)
+		case rc.HitRate != nil:
+			fmt.Fprintf(b, "- remote cache `%s`: %d hits of %d processes (hit rate %s)\n", rc.URL, c.RemoteCacheHits, c.Processes, pct(*rc.HitRate))
+		default:
+			fmt.Fprintf(b, "- remote cache `%s`: no processes ran\n", rc.URL)
+		}
+	}
 	t := r.Timing
 	fmt.Fprintf(b, "- time: %s total = affected %s, checks %s, build %s, test %s, bench %s; Bazel (build, test, bench) %s, the rest %s\n",
 		ms(t.TotalMS), ms(t.AffectedMS), ms(t.ChecksMS), ms(t.BuildMS), ms(t.TestMS), ms(t.BenchMS), ms(t.BazelMS), ms(t.OverheadMS))

@@ -258,10 +258,27 @@ type Cache struct {
 	ActionsCreated  int64 `json:"actions_created"`
 	ActionsExecuted int64 `json:"actions_executed"`
 	RemoteCacheHits int64 `json:"remote_cache_hits,omitempty"`
+	// Processes are the spawns Bazel counted ("N processes: ..."): served
+	// by the remote cache or run by a strategy; internal ones excluded.
+	Processes int64 `json:"processes,omitempty"`
 	// ActionHitRate is 1 - executed/created, when created > 0.
 	ActionHitRate *float64 `json:"action_hit_rate,omitempty"`
 	// TestHitRate is cached tests / tests, when there were tests.
 	TestHitRate *float64 `json:"test_hit_rate,omitempty"`
+	// Remote is the shared remote cache the run was given (--remote-cache).
+	Remote *RemoteCache `json:"remote,omitempty"`
+}
+
+// RemoteCache is how the run used a remote cache.
+type RemoteCache struct {
+	URL string `json:"url"` // password redacted
+	// Used: it answered and Bazel was pointed at it. When false, Note
+	// says why and the run built without it.
+	Used     bool   `json:"used"`
+	ReadOnly bool   `json:"read_only,omitempty"`
+	Note     string `json:"note,omitempty"`
+	// HitRate is remote cache hits / processes, when there were any.
+	HitRate *float64 `json:"hit_rate,omitempty"`
 }
 
 // Timing is where the run's wall time went, in milliseconds.
@@ -428,6 +445,13 @@ func (r *Report) Tally() {
 			v = 0
 		}
 		r.Cache.ActionHitRate = &v
+	}
+	if rc := r.Cache.Remote; rc != nil {
+		rc.HitRate = nil
+		if rc.Used && r.Cache.Processes > 0 {
+			v := float64(r.Cache.RemoteCacheHits) / float64(r.Cache.Processes)
+			rc.HitRate = &v
+		}
 	}
 	r.ExitCode = r.Status.ExitCode()
 	if r.Status == StatusError && r.BadInput {

@@ -17,9 +17,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +30,7 @@ import (
 	"github.com/strideci/monorepo/tools/stride/internal/change"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/progress"
+	"github.com/strideci/monorepo/tools/stride/internal/remotecache"
 	"github.com/strideci/monorepo/tools/stride/internal/report"
 	"github.com/strideci/monorepo/tools/stride/internal/shard"
 )
@@ -116,6 +120,11 @@ type Options struct {
 	// times by label; nil: by target counts). The report is partial.
 	Shard     *shard.Spec
 	Durations map[string]int64
+	// RemoteCache, when set, is a shared cache Bazel's build and test use
+	// (ReadOnly: without uploading), if it answers; if not, the run goes
+	// on without it and the report says why.
+	RemoteCache         *url.URL
+	RemoteCacheReadOnly bool
 
 	Affecter Affecter // required
 	Bazel    Bazel    // required
@@ -183,6 +192,9 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		return nil, fmt.Errorf("cannot write the run report: %w", err)
 	}
 
+	if o.RemoteCache != nil {
+		o.BazelFlags = useRemoteCache(ctx, r, pr, o.RemoteCache, o.RemoteCacheReadOnly, o.BazelFlags)
+	}
 	x := &execution{o: o, r: r, pr: pr, ctx: ctx}
 	if st, ok := o.Bazel.(ServerStarter); ok {
 		// Errors are the build's to report.
@@ -196,6 +208,57 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	}
 	x.run()
 	return x.finish(started)
+}
+
+// processSummary is Bazel's "INFO: N processes: ..." line: the spawns
+// served by the remote cache and those run by a strategy (linux-sandbox,
+// local, worker...); internal ones count in neither. (Bazel 4 may count a
+// test's hits beyond its total: "7 processes: 12 remote cache hit.")
+type processSummary struct{ remoteHits, spawned int64 }
+
+var (
+	processesRE = regexp.MustCompile(`INFO: \d+ process(?:es)?: ([^\n]*)`)
+	processKind = regexp.MustCompile(`(\d+) ([a-z -]+)`)
+)
+
+// processSummaryOf reads the last process summary of a Bazel log.
+func processSummaryOf(logPath string) processSummary {
+	var ps processSummary
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return ps
+	}
+	m := processesRE.FindAllSubmatch(b, -1)
+	if len(m) == 0 {
+		return ps
+	}
+	last := m[len(m)-1]
+	for _, k := range processKind.FindAllSubmatch(last[1], -1) {
+		n, _ := strconv.ParseInt(string(k[1]), 10, 64)
+		switch strings.TrimSpace(string(k[2])) {
+		case "internal":
+		case "remote cache hit":
+			ps.remoteHits += n
+		default:
+			ps.spawned += n
+		}
+	}
+	return ps
+}
+
+// useRemoteCache probes the cache and returns the build's flags with it,
+// or without it (saying so once, and in the report) when it does not
+// answer.
+func useRemoteCache(ctx context.Context, r *report.Report, pr *progress.Progress, u *url.URL, readOnly bool, flags []string) []string {
+	rc := &report.RemoteCache{URL: remotecache.Redact(u.String()), ReadOnly: readOnly}
+	r.Cache.Remote = rc
+	if err := remotecache.Probe(ctx, u, 3*time.Second); err != nil {
+		rc.Note = err.Error() + "; built without it"
+		pr.Printf("warning: %s", rc.Note)
+		return flags
+	}
+	rc.Used = true
+	return append(append([]string{}, flags...), remotecache.Flags(u, readOnly)...)
 }
 
 // waitServer waits for the server start begun in Run (if any) and counts
@@ -426,7 +489,11 @@ func (x *execution) invoke(command string, labels, tests []string, extra []strin
 	inv.Failed = col.failedTargets()
 	x.r.Cache.ActionsCreated += int64(col.metrics.ActionSummary.ActionsCreated)
 	x.r.Cache.ActionsExecuted += int64(col.metrics.ActionSummary.ActionsExecuted)
-	x.r.Cache.RemoteCacheHits += int64(col.metrics.ActionSummary.RemoteCacheHits)
+	// Bazel 4's event stream has no remote cache hits; its console's
+	// "N processes: H remote cache hit, I internal, ..." line has.
+	ps := processSummaryOf(logPath)
+	x.r.Cache.Processes += ps.remoteHits + ps.spawned
+	x.r.Cache.RemoteCacheHits += ps.remoteHits
 
 	// Classify. Findings: build failures (1), test failures (3), no tests
 	// (4). Everything else, or a stream that did not end properly, is an

@@ -160,6 +160,11 @@ func merge(parts []*Partial) (*report.Report, *report.JUnit, error) {
 		m.Cache.ActionsCreated += r.Cache.ActionsCreated
 		m.Cache.ActionsExecuted += r.Cache.ActionsExecuted
 		m.Cache.RemoteCacheHits += r.Cache.RemoteCacheHits
+		m.Cache.Processes += r.Cache.Processes
+		if r.Cache.Remote != nil && (m.Cache.Remote == nil || !r.Cache.Remote.Used) {
+			rc := *r.Cache.Remote
+			m.Cache.Remote = &rc
+		}
 		t := &m.Timing
 		t.TotalMS = max64(t.TotalMS, r.Timing.TotalMS)
 		t.AffectedMS = max64(t.AffectedMS, r.Timing.AffectedMS)

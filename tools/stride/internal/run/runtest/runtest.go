@@ -165,6 +165,22 @@ func CopyShims(t testing.TB, dir string) {
 	}
 }
 
+// Stride builds the stride binary, for tests that run it as a process
+// (hooks, several runners at once); it skips the test without go.
+func Stride(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go not on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "stride")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/strideci/monorepo/tools/stride/cmd/stride")
+	cmd.Dir = ModuleRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build stride: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // Shutdown stops the Bazel server of the workspace at dir, if any.
 func Shutdown(dir string) {
 	if _, err := os.Stat(filepath.Join(dir, "WORKSPACE")); err != nil {
