@@ -89,17 +89,23 @@ func newEnvFixture(t *testing.T, config string) *envFixture {
 	return f
 }
 
-// build commits a change and publishes a build of the services.
+// build commits a change and publishes a build of the test services.
 func (f *envFixture) build(services ...envtest.Service) string {
 	f.t.Helper()
-	parent := f.g.Git("rev-parse", "HEAD")
-	f.n++
-	head := f.g.Commit(fmt.Sprintf("build %d", f.n), map[string]string{"services/alpha/main.go": fmt.Sprintf("package main // %d\n", f.n)})
 	dir := f.t.TempDir()
 	var debs []string
 	for _, s := range services {
 		debs = append(debs, envtest.Build(f.t, dir, s))
 	}
+	return f.buildDebs(debs)
+}
+
+// buildDebs commits a change and publishes a build of the packages.
+func (f *envFixture) buildDebs(debs []string) string {
+	f.t.Helper()
+	parent := f.g.Git("rev-parse", "HEAD")
+	f.n++
+	head := f.g.Commit(fmt.Sprintf("build %d", f.n), map[string]string{"services/alpha/main.go": fmt.Sprintf("package main // %d\n", f.n)})
 	f.pub(head, parent, debs)
 	return head
 }
@@ -325,4 +331,3 @@ func TestEnvEndToEnd(t *testing.T) {
 	}
 	t.Logf("end to end in %v", time.Since(start).Round(time.Millisecond))
 }
-

@@ -91,3 +91,44 @@ func Build(t testing.TB, dir string, s Service) string {
 	}
 	return out
 }
+
+// Real builds the .deb of one of the repository's services
+// (services/NAME: artifactd, releaseboard) with the go tool, shaped as
+// Bazel's deb_package builds it: the program under /usr/bin, its systemd
+// unit and config from services/NAME/deploy. repoRoot is the monorepo's
+// root; stamp, written to /usr/share/doc/NAME/build, makes two builds'
+// packages differ.
+func Real(t testing.TB, repoRoot, dir, name, stamp string) string {
+	t.Helper()
+	root := t.TempDir()
+	exe := filepath.Join(root, "usr", "bin", name)
+	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", exe, "./services/"+name+"/cmd/"+name)
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	files := map[string]string{
+		"lib/systemd/system/" + name + ".service": filepath.Join(repoRoot, "services", name, "deploy", name+".service"),
+		"etc/" + name + "/config.json":            filepath.Join(repoRoot, "services", name, "deploy", "config.json"),
+	}
+	for dst, src := range files {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(root, filepath.Dir(dst)), 0o755)
+		os.WriteFile(filepath.Join(root, dst), b, 0o644)
+	}
+	control := fmt.Sprintf("Package: %s\nVersion: 0.0.0\nArchitecture: amd64\nMaintainer: Stride Platform Team <platform@strideci.example>\nSection: net\nPriority: optional\nDescription: %s\n Built by stride's environment benchmark.\n", name, name)
+	extra := map[string]string{"DEBIAN/control": control, "DEBIAN/conffiles": "/etc/" + name + "/config.json\n", "usr/share/doc/" + name + "/build": stamp + "\n"}
+	for dst, content := range extra {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(dst)), 0o755)
+		os.WriteFile(filepath.Join(root, dst), []byte(content), 0o644)
+	}
+	out := filepath.Join(dir, name+"_0.0.0_amd64.deb")
+	b := exec.Command("dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", root, out)
+	if o, err := b.CombinedOutput(); err != nil {
+		t.Fatalf("dpkg-deb --build: %v: %s", err, o)
+	}
+	return out
+}
