@@ -193,13 +193,13 @@ func ownersWarnErrors(env *Env, tree *owners.Tree) error {
 }
 
 func ownersCheck(env *Env, args []string, suggest bool) error {
-	name, usage, summary := "check",
-		"stride owners check [--base REV] [--head REV] [--approvals FILE] [--approved-by EMAIL]... [--author EMAIL]... [--no-self-approval] [--format text|md|json]",
-		"check that the owners of every changed file approved; exit 1 if not"
+	name, usage, summary := "check", "[PATH...]",
+		"check that the owners of every changed file approved; exit 1 if not.\n"+
+			"With PATHs, the change is those files (a directory: every file in it) instead of base..head."
 	if suggest {
-		name, usage, summary = "suggest",
-			"stride owners suggest [--base REV] [--head REV] [--approvals FILE] [--approved-by EMAIL]... [--author EMAIL]... [--no-self-approval] [--json]",
-			"the fewest closest owners who can complete the missing approvals"
+		name, summary = "suggest",
+			"the fewest closest owners who can complete the missing approvals.\n"+
+				"With PATHs: whom to ask to approve a change to those files (a directory: every file in it)."
 	}
 	fl := ownersSubFlags(env, name, usage, summary)
 	base := fl.String("base", "", "compare with revision `REV` (default: merge base of --head and the default branch)")
@@ -232,14 +232,30 @@ func ownersCheck(env *Env, args []string, suggest bool) error {
 	default:
 		return Usagef("--format %q: want text, md or json", format)
 	}
-	if fl.NArg() > 0 {
-		return Usagef("unexpected argument %q", fl.Arg(0))
+	if fl.NArg() > 0 && *base != "" {
+		return Usagef("give PATHs or --base, not both: PATHs are the change")
+	}
+	// A typo would silently approve (or author) nothing.
+	for _, f := range []struct {
+		flag   string
+		emails []string
+	}{{"--approved-by", approvedBy}, {"--author", authors}} {
+		for _, e := range f.emails {
+			if err := owners.ValidateEmail(e); err != nil {
+				return Usagef("%s: %v", f.flag, err)
+			}
+		}
 	}
 	repo, err := gitrepo.Open(env.Dir)
 	if err != nil {
 		return err
 	}
 	opts := owners.RepoCheck{Base: *base, Head: *head, NoSelfApproval: *noSelf, Approvers: approvedBy}
+	if fl.NArg() > 0 {
+		if opts.Paths, err = ownersFiles(env, repo.Root(), fl.Args()); err != nil {
+			return err
+		}
+	}
 	if len(authors) > 0 {
 		opts.Authors = authors
 	}
@@ -261,9 +277,18 @@ func ownersCheck(env *Env, args []string, suggest bool) error {
 	sug := owners.Suggest(res)
 	if suggest {
 		if format == "json" {
-			return writeJSON(env, sug)
+			err = writeJSON(env, sug)
+		} else {
+			err = sug.WriteText(env.Stdout)
 		}
-		return sug.WriteText(env.Stdout)
+		if err != nil {
+			return err
+		}
+		// Broken OWNERS files fail suggest as they fail check.
+		if len(sug.Diagnostics) > 0 {
+			return &ExitError{Code: ExitFindings}
+		}
+		return nil
 	}
 	switch format {
 	case "json":
@@ -363,4 +388,55 @@ func ownersTeams(env *Env, args []string) error {
 			strings.Join(t.Members, ", "), strings.Join(t.Dirs, ", "))
 	}
 	return ownersWarnErrors(env, tree)
+}
+
+// ownersFiles turns command-line paths into root-relative files: a
+// directory stands for every file below it in the work tree (.git
+// excluded), a path that does not exist for itself (a file to add).
+func ownersFiles(env *Env, root string, args []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(rel string) {
+		if !seen[rel] {
+			seen[rel] = true
+			out = append(out, rel)
+		}
+	}
+	for _, a := range args {
+		rel, err := ownersRelPath(env, root, a)
+		if err != nil {
+			return nil, err
+		}
+		rel = strings.TrimSuffix(rel, "/")
+		abs := filepath.Join(root, filepath.FromSlash(rel))
+		st, err := os.Stat(abs)
+		if err != nil || !st.IsDir() {
+			if rel == "" || rel == "." {
+				return nil, Usagef("%s: not a file", a)
+			}
+			add(rel)
+			continue
+		}
+		n := len(out)
+		err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() {
+				r, _ := filepath.Rel(root, p)
+				add(filepath.ToSlash(r))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", a, err)
+		}
+		if len(out) == n {
+			return nil, Usagef("%s: no files in it", a)
+		}
+	}
+	return out, nil
 }

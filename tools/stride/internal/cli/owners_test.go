@@ -247,3 +247,56 @@ func TestOwnersLintUnreadableFile(t *testing.T) {
 		t.Errorf("lint with an unreadable OWNERS file: exit %d, want 1\n%s", code, errOut)
 	}
 }
+
+// TestOwnersDepotToolsCases are cases ported from depot_tools' owners
+// tests that stride got wrong: suggest was silent about broken OWNERS
+// files, and --approved-by took anything.
+func TestOwnersDepotToolsCases(t *testing.T) {
+	for _, broken := range []string{"ben\n", "{}\n", "set myfatherisbillgates\n", "file://foo/bar/OWNERS\n", "file:chromium/src:foo/OWNERS\n"} {
+		g := gittest.New(t)
+		g.Commit("base", map[string]string{"OWNERS": "root@x.example\n", "foo/x.cc": "1\n"})
+		g.Git("checkout", "-q", "-b", "feature")
+		g.Commit("change", map[string]string{"foo/OWNERS": broken, "foo/x.cc": "2\n"})
+		for _, sub := range []string{"check", "suggest"} {
+			code, out, errs := ownersRun(t, "-C", g.Dir, "owners", sub)
+			if code != ExitFindings || !strings.Contains(out, "foo/OWNERS:1") {
+				t.Errorf("owners %s with foo/OWNERS %q: exit %d, want 1 and foo/OWNERS:1\n%s%s", sub, broken, code, out, errs)
+			}
+		}
+	}
+	g, _ := ownersRepo(t)
+	for _, bad := range []string{"foo", "foo@", "@x.example", "a b@x.example"} {
+		code, _, errs := ownersRun(t, "-C", g.Dir, "owners", "check", "--approved-by", bad)
+		if code != ExitUsage || !strings.Contains(errs, "--approved-by") || strings.Count(errs, "\n") != 1 {
+			t.Errorf("--approved-by %q: exit %d, stderr %q; want 2 and one line", bad, code, errs)
+		}
+	}
+}
+
+// TestOwnersCheckPaths: check and suggest take paths (the change is those
+// files) as well as commits.
+func TestOwnersCheckPaths(t *testing.T) {
+	g, _ := ownersRepo(t)
+	code, out, errs := ownersRun(t, "-C", g.Dir, "owners", "suggest", "docs/x.md", "libs/core")
+	if code != ExitOK || !strings.Contains(out, "root@x.example") || !strings.Contains(out, "core@x.example") {
+		t.Errorf("suggest PATH...: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = ownersRun(t, "-C", g.Dir, "owners", "check", "libs/a.go", "--approved-by", "lib2@x.example")
+	if code != ExitOK || !strings.Contains(out, "all 1 changed file approved") {
+		t.Errorf("check PATH --approved-by: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = ownersRun(t, "-C", g.Dir, "owners", "check", "libs/a.go")
+	if code != ExitFindings || !strings.Contains(out, "NEED  libs/a.go") {
+		t.Errorf("check PATH without approvals: exit %d\n%s", code, out)
+	}
+	if code, _, errs := ownersRun(t, "-C", g.Dir, "owners", "check", "--base", "main", "libs/a.go"); code != ExitUsage {
+		t.Errorf("--base with PATHs: exit %d %s", code, errs)
+	}
+	// One message for an empty change.
+	for _, sub := range []string{"check", "suggest"} {
+		code, out, _ := ownersRun(t, "-C", g.Dir, "owners", sub, "--base", "HEAD")
+		if code != ExitOK || !strings.Contains(out, owners.NoChangedFiles) {
+			t.Errorf("owners %s of an empty change: exit %d %q", sub, code, out)
+		}
+	}
+}

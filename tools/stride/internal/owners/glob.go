@@ -7,8 +7,10 @@ import (
 )
 
 // glob is a compiled per-file pattern. A pattern without '/' matches the
-// names of files directly in the OWNERS file's directory (as Chromium's
-// per-file does). A pattern with '/' matches paths relative to that
+// path relative to the OWNERS file's directory with '*' and '?' matching
+// '/' too, as Chromium's owners.py (fnmatch) and Gerrit's find-owners do:
+// "*.cc" matches "x.cc" and "sub/x.cc", "x.cc" only "x.cc". A pattern
+// with '/' matches paths relative to that
 // directory, segment by segment; a "**" segment matches any number of
 // directories, so "**/*.proto" matches .proto files at any depth.
 // Segments use path.Match syntax: *, ?, [a-z], \ escapes.
@@ -68,10 +70,9 @@ func compileGlob(s string) (glob, error) {
 // directory) matches.
 func (g glob) match(rel string) bool {
 	if g.segs == nil {
-		if strings.Contains(rel, "/") {
-			return false
-		}
-		ok, _ := path.Match(g.raw, rel)
+		// '*' and '?' cross directories: match with '/' as a byte
+		// they match (NUL never occurs in a git path).
+		ok, _ := path.Match(g.raw, strings.ReplaceAll(rel, "/", "\x00"))
 		return ok
 	}
 	return matchSegs(g.segs, strings.Split(rel, "/"))

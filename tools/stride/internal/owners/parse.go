@@ -47,7 +47,15 @@ type Entry struct {
 	Negate bool // !email or !@team: exclude instead of grant
 	N      int  // KindRequire: the number of approvals
 	Pos    Pos  // where the entry starts
+	// LastResort: the line ends in Chromium's "#{LAST_RESORT_SUGGESTION}"
+	// comment: the owner approves as any other, but suggest names them only
+	// when no one else can approve.
+	LastResort bool
 }
+
+// lastResortMarker is Chromium's comment for an owner to suggest only when
+// no one else can approve.
+const lastResortMarker = "#{LAST_RESORT_SUGGESTION}"
 
 // String formats the entry in canonical OWNERS syntax; Parse of the result
 // gives the entry back.
@@ -56,11 +64,15 @@ func (e Entry) String() string {
 	if e.Negate {
 		neg = "!"
 	}
+	mark := ""
+	if e.LastResort {
+		mark = " " + lastResortMarker
+	}
 	switch e.Kind {
 	case KindEmail:
-		return neg + e.Value
+		return neg + e.Value + mark
 	case KindAlias:
-		return neg + "@" + e.Value
+		return neg + "@" + e.Value + mark
 	case KindAnyone:
 		return "*"
 	case KindInclude:
@@ -251,6 +263,13 @@ func (p *parser) line(f *File, ln int, raw string, col0 int) {
 	}
 	e, ok := p.entry(ln, text, col, true)
 	if ok {
+		if strings.HasSuffix(strings.TrimSpace(raw), lastResortMarker) {
+			if e.Kind != KindEmail && e.Kind != KindAlias || e.Negate {
+				p.errorf(ln, col, "%s goes after an email or @team", lastResortMarker)
+				return
+			}
+			e.LastResort = true
+		}
 		f.Entries = append(f.Entries, e)
 	}
 }
@@ -465,6 +484,10 @@ func includeTarget(dir, s string) (target, msg string, at int) {
 	if s == "" || strings.TrimLeft(s, "/") == "" {
 		return "", "file: needs a path, e.g. file://tools/OWNERS", 0
 	}
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		return "", fmt.Sprintf("file:%s includes from another project (Gerrit's file:PROJECT:PATH): "+
+			"stride reads the OWNERS files of this repository only; copy the entries here, or include a file of this repository (file://PATH)", s), 0
+	}
 	if strings.Contains(s, "\\") {
 		return "", "use '/' in include paths", strings.IndexByte(s, '\\')
 	}
@@ -513,6 +536,18 @@ func clip(s string) string {
 // maxEmail is the longest address SMTP carries (RFC 5321: a 256-octet
 // path, with its angle brackets).
 const maxEmail = 254
+
+// ValidateEmail returns an error unless s is an e-mail address of the
+// form OWNERS files accept (local@domain.tld), e.g. for --approved-by.
+func ValidateEmail(s string) error {
+	if !strings.Contains(s, "@") {
+		return fmt.Errorf("%q is not an e-mail address (want NAME@DOMAIN)", s)
+	}
+	if _, msg := checkEmail(s); msg != "" {
+		return fmt.Errorf("%q is not an e-mail address: %s", s, msg)
+	}
+	return nil
+}
 
 // checkEmail returns the offset and a message for an invalid address. It
 // accepts the common form local@domain.tld, which catches typos without

@@ -127,7 +127,11 @@ func TestGlob(t *testing.T) {
 		yes  []string
 		no   []string
 	}{
-		{"*.go", []string{"a.go", ".go"}, []string{"sub/a.go", "a.go.txt"}},
+		// Without '/': * and ? cross directories, as Chromium's fnmatch and
+		// Gerrit's find-owners (per-file *.cc in content/baz/OWNERS covers
+		// content/baz/sub/x.cc); a plain name is only the file itself.
+		{"*.go", []string{"a.go", ".go", "sub/a.go", "x/y/a.go"}, []string{"a.go.txt", "sub/a.go.txt"}},
+		{"auth*", []string{"auth.go", "authz/x.go"}, []string{"sub/auth.go"}},
 		{"BUILD.bazel", []string{"BUILD.bazel"}, []string{"x/BUILD.bazel"}},
 		{"[ab].txt", []string{"a.txt", "b.txt"}, []string{"c.txt"}},
 		{"api/*.proto", []string{"api/x.proto"}, []string{"api/v1/x.proto", "x.proto"}},

@@ -14,12 +14,16 @@ func shortSHA(s string) string {
 	return s
 }
 
+// NoChangedFiles is what check and suggest say when the change has no
+// files.
+const NoChangedFiles = "no changed files"
+
 // Headline is a one-line summary of the result, e.g. "2 of 5 changed files
 // need approval".
 func (r *Result) Headline() string {
 	switch {
 	case r.Summary.Files == 0:
-		return "no changed files"
+		return NoChangedFiles
 	case r.Summary.Missing == 0 && len(r.Diagnostics) == 0:
 		return fmt.Sprintf("all %s approved", plural(r.Summary.Files, "changed file", "changed files"))
 	case r.Summary.Missing == 0:
@@ -258,11 +262,12 @@ func mdMembers(c Candidate) string {
 // WriteText writes the suggestion for a terminal.
 func (s *Suggestion) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
-	if len(s.Approvers) == 0 && len(s.Unresolved) == 0 {
+	switch {
+	case s.changed == 0 && len(s.Approvers) == 0 && len(s.Unresolved) == 0:
+		ew.printf("%s\n", NoChangedFiles)
+	case len(s.Approvers) == 0 && len(s.Unresolved) == 0:
 		ew.printf("nothing to suggest: every changed file is approved\n")
-		return ew.err
-	}
-	if len(s.Approvers) > 0 {
+	case len(s.Approvers) > 0:
 		ew.printf("ask %s:\n", plural(len(s.Approvers), "approver", "approvers"))
 	}
 	for _, a := range s.Approvers {
@@ -273,6 +278,12 @@ func (s *Suggestion) WriteText(w io.Writer) error {
 	}
 	for _, u := range s.Unresolved {
 		ew.printf("  unresolved: %s: %s\n", u.Path, u.Reason)
+	}
+	if len(s.Diagnostics) > 0 {
+		ew.printf("\nthe OWNERS files have %s; fix them (stride owners lint):\n", plural(len(s.Diagnostics), "error", "errors"))
+		for _, d := range s.Diagnostics {
+			ew.printf("%s\n", d)
+		}
 	}
 	return ew.err
 }

@@ -51,6 +51,10 @@ type RepoCheck struct {
 	Authors []string
 	// NoSelfApproval stops authors from counting as approvers.
 	NoSelfApproval bool
+	// Paths, if set, are the change instead of base..head: these files
+	// (root-relative), as if modified, under Head's OWNERS, with only the
+	// approvals of Reviews and Approvers (there are no commits).
+	Paths []string
 }
 
 // CheckRepo checks the change base..head of a repository: the changed
@@ -62,6 +66,9 @@ type RepoCheck struct {
 // Errors: unknown revisions (gitrepo.ErrUnknownRevision), shallow clones
 // (gitrepo.ErrShallow), a bad reviews file (ErrBadApprovals).
 func CheckRepo(r *gitrepo.Repo, opts RepoCheck) (*Result, error) {
+	if len(opts.Paths) > 0 {
+		return checkPaths(r, opts)
+	}
 	c := opts.Change
 	if c == nil {
 		var err error
@@ -122,6 +129,44 @@ func CheckRepo(r *gitrepo.Repo, opts RepoCheck) (*Result, error) {
 		NoSelfApproval: opts.NoSelfApproval, Approvals: approvals, Unmatched: unmatched,
 	})
 	res.Base, res.Head = base.String(), head.String()
+	return res, nil
+}
+
+// checkPaths is CheckRepo for opts.Paths.
+func checkPaths(r *gitrepo.Repo, opts RepoCheck) (*Result, error) {
+	rev := opts.Head
+	if rev == "" {
+		rev = "HEAD"
+	}
+	head, err := r.ResolveRevision(rev)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := loadLenient(r, head)
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]gitrepo.Change, len(opts.Paths))
+	for i, p := range opts.Paths {
+		changes[i] = gitrepo.Change{Path: p, Status: gitrepo.Modified}
+	}
+	var approvals []Approval
+	var unmatched []Unmatched
+	if opts.Reviews != nil {
+		name := opts.ReviewsName
+		if name == "" {
+			name = "approvals"
+		}
+		if approvals, unmatched, err = ParseReviews(name, opts.Reviews, tree.EmailForLogin); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range opts.Approvers {
+		approvals = append(approvals, Approval{Email: strings.ToLower(a), Source: "flag"})
+	}
+	res := Check(CheckInput{Head: tree, Base: tree, Changes: changes, Authors: opts.Authors,
+		NoSelfApproval: opts.NoSelfApproval, Approvals: approvals, Unmatched: unmatched})
+	res.Head = head.String()
 	return res, nil
 }
 

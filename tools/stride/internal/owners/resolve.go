@@ -31,6 +31,9 @@ type Grant struct {
 	// Level is the distance from the path: 0 for the closest rules (the
 	// per-file lines, then the directory lines, of the closest OWNERS file).
 	Level int `json:"level"`
+	// LastResort: the line is marked #{LAST_RESORT_SUGGESTION}; suggest
+	// names its people only when no one else can approve.
+	LastResort bool `json:"last_resort,omitempty"`
 }
 
 // Exclusion is a negated entry (!email, !@team) in effect for a path.
@@ -92,6 +95,21 @@ func (o *Owners) LevelOf(email string) int {
 		}
 	}
 	return -1
+}
+
+// lastResort reports whether every grant that names email is marked
+// #{LAST_RESORT_SUGGESTION}.
+func (o *Owners) lastResort(email string) bool {
+	named := false
+	for _, g := range o.Grants {
+		if containsSorted(g.Members, email) {
+			if !g.LastResort {
+				return false
+			}
+			named = true
+		}
+	}
+	return named
 }
 
 // Anyone reports whether a "*" grant lets anybody (not excluded) approve.
@@ -214,7 +232,7 @@ func ownersFromLevels(shown string, levels []level) *Owners {
 			}
 		}
 		for _, g := range lv.rules.grants {
-			gr := Grant{Entry: g.String(), Source: g.Pos, Via: g.via, Dir: lv.dir, PerFile: lv.perFile, Level: i}
+			gr := Grant{Entry: strings.TrimSuffix(g.String(), " "+lastResortMarker), Source: g.Pos, Via: g.via, Dir: lv.dir, PerFile: lv.perFile, Level: i, LastResort: g.LastResort}
 			if g.Kind == KindAnyone {
 				gr.Anyone = true
 				gr.Except = sortedKeys(excluded)

@@ -17,6 +17,11 @@ type Suggestion struct {
 	// Unresolved lists files the suggested people cannot finish: only "*"
 	// grants them (any reviewer will do), or too few people are listed.
 	Unresolved []UnresolvedFile `json:"unresolved,omitempty"`
+	// Diagnostics are the errors in the OWNERS files the check depends on
+	// (as in Result): suggestions made past them may be wrong.
+	Diagnostics Diagnostics `json:"diagnostics,omitempty"`
+
+	changed int // the number of changed files
 }
 
 // SuggestedApprover is one person to ask.
@@ -57,7 +62,8 @@ type need struct {
 // left out. The search is greedy set cover followed by dropping anyone
 // made redundant.
 func Suggest(res *Result) *Suggestion {
-	s := &Suggestion{Schema: SuggestSchema, Base: res.Base, Head: res.Head, Approvers: []SuggestedApprover{}}
+	s := &Suggestion{Schema: SuggestSchema, Base: res.Base, Head: res.Head, Approvers: []SuggestedApprover{},
+		Diagnostics: res.Diagnostics, changed: res.Summary.Files}
 	needs, unresolved := needsOf(res, blockedEmails(res))
 	s.Unresolved = unresolved
 	picked := prune(pickGreedy(needs), needs)
@@ -121,11 +127,18 @@ func needsOf(res *Result, blocked map[string]bool) ([]*need, []UnresolvedFile) {
 
 // closestPool is who may count toward count approvals: the people of the
 // closest level, widening level by level until there are count of them.
+// Owners marked #{LAST_RESORT_SUGGESTION} join only when everyone else
+// together is too few.
 func closestPool(o *Owners, count int, blocked map[string]bool) map[string]bool {
 	byLevel := map[int][]string{}
 	var levels []int
+	var lastResort []string
 	for _, p := range o.People() {
 		if blocked[p] {
+			continue
+		}
+		if o.lastResort(p) {
+			lastResort = append(lastResort, p)
 			continue
 		}
 		l := o.LevelOf(p)
@@ -143,6 +156,12 @@ func closestPool(o *Owners, count int, blocked map[string]bool) map[string]bool 
 		for _, p := range byLevel[l] {
 			pool[p] = true
 		}
+	}
+	for _, p := range lastResort { // closest first (People's order)
+		if len(pool) >= count && len(pool) > 0 {
+			break
+		}
+		pool[p] = true
 	}
 	return pool
 }

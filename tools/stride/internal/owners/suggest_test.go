@@ -92,3 +92,49 @@ func TestSuggestMinimal(t *testing.T) {
 		}
 	}
 }
+
+// TestSuggestLastResort: an owner marked #{LAST_RESORT_SUGGESTION} (as in
+// Chromium) approves like any other but is suggested only when no one
+// else can approve.
+func TestSuggestLastResort(t *testing.T) {
+	tree, _ := Load(mapFS(map[string]string{
+		"a/OWNERS": "set noparent\nboss@x.example #{LAST_RESORT_SUGGESTION}\nann@x.example\n",
+		"a/f":      "",
+	}))
+	res := Check(CheckInput{Head: tree, Changes: changesOf("a/f")})
+	if diff := cmp.Diff([]string{"ann@x.example"}, suggested(Suggest(res))); diff != "" {
+		t.Errorf("with another owner (-want +got):\n%s", diff)
+	}
+	res = Check(CheckInput{Head: tree, Changes: changesOf("a/f"), Authors: []string{"ann@x.example"}, NoSelfApproval: true})
+	if diff := cmp.Diff([]string{"boss@x.example"}, suggested(Suggest(res))); diff != "" {
+		t.Errorf("no one else (-want +got):\n%s", diff)
+	}
+	res = Check(CheckInput{Head: tree, Changes: changesOf("a/f"), Approvals: approvals("boss@x.example")})
+	if !res.OK {
+		t.Errorf("a last-resort owner's approval does not count: %+v", res.Files)
+	}
+}
+
+// TestPerFileGlobParity is ported from depot_tools' owners tests: a
+// per-file glob without '/' covers files in subdirectories too.
+func TestPerFileGlobParity(t *testing.T) {
+	tree, _ := Load(mapFS(map[string]string{
+		"content/baz/OWNERS": "ben@x.example\nper-file *.cc=tom@x.example\nper-file BUILD=bob@x.example\n",
+		"content/baz/sub/x.cc": "", "content/baz/x.cc": "", "content/baz/sub/BUILD": "", "content/baz/BUILD": "",
+	}))
+	for _, tc := range []struct {
+		path, who string
+		owner     bool
+	}{
+		{"content/baz/x.cc", "tom@x.example", true},
+		{"content/baz/sub/x.cc", "tom@x.example", true},
+		{"content/baz/sub/x.h", "tom@x.example", false},
+		{"content/baz/BUILD", "bob@x.example", true},
+		{"content/baz/sub/BUILD", "bob@x.example", false},
+		{"content/baz/sub/x.cc", "ben@x.example", true},
+	} {
+		if got := tree.Resolve(tc.path).IsOwner(tc.who); got != tc.owner {
+			t.Errorf("%s owns %s = %v, want %v", tc.who, tc.path, got, tc.owner)
+		}
+	}
+}
