@@ -32,6 +32,14 @@ func TestSubmoduleKinds(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ws")
 	mf := generate(t, dir, 45)
 	sub := filepath.Join(dir, ".git", "synth", "sub")
+	// Bazel finds BUILD files under .git as packages: the submodule's
+	// repository must keep none in its work tree.
+	filepath.Walk(filepath.Join(dir, ".git"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && (info.Name() == "BUILD.bazel" || info.Name() == "BUILD") {
+			t.Errorf("%s: a BUILD file inside .git", p)
+		}
+		return nil
+	})
 	if l := gitlinks(t, dir, mf.Initial); l["third_party/sub"] == "" || len(l) != 1 {
 		t.Fatalf("initial commit's gitlinks: %v, want third_party/sub", l)
 	}

@@ -222,7 +222,9 @@ func (r *Repo) Sub(name string) (*Repo, error) {
 
 // CommitFiles returns a commit of the repository whose tree is exactly
 // files: the first commit made with that tree, or a new commit on the
-// current branch.
+// current branch. It leaves the work tree empty: a submodule's repository
+// lives inside the workspace's .git directory, where Bazel would
+// otherwise find its BUILD files as packages (//.git/synth/sub/...).
 func (r *Repo) CommitFiles(files map[string][]byte, msg string) (string, error) {
 	key := filesKey(files)
 	if c, ok := r.trees[key]; ok {
@@ -231,6 +233,7 @@ func (r *Repo) CommitFiles(files map[string][]byte, msg string) (string, error) 
 	if _, err := r.Apply(files); err != nil {
 		return "", err
 	}
+	defer r.Apply(map[string][]byte{})
 	if _, err := r.Git("add", "-A"); err != nil {
 		return "", err
 	}
