@@ -20,14 +20,19 @@ func TestMainUsage(t *testing.T) {
 	}
 }
 
-func TestMainGenerates(t *testing.T) {
+// fakeRoot is a fake monorepo root with the bootstrap files.
+func fakeRoot(t *testing.T) string {
 	root := t.TempDir()
-	// A fake monorepo root with the bootstrap files.
 	for _, f := range []string{"WORKSPACE", "go.mod", "tools/bazel/gomod_repo.bzl", "third_party/bazel/rules_cc/WORKSPACE"} {
 		p := filepath.Join(root, f)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte("# "+f+"\n"), 0o644)
 	}
+	return root
+}
+
+func TestMainGenerates(t *testing.T) {
+	root := fakeRoot(t)
 	out := filepath.Join(t.TempDir(), "ws")
 	var stdout, stderr bytes.Buffer
 	args := []string{"-out", out, "-targets", "60", "-changes", "3", "-bootstrap", root}
@@ -64,12 +69,7 @@ func TestMainGenerates(t *testing.T) {
 // with Bazel; one of them must change the submodule, the one soundness
 // defect stride ever had. If the seeded order moves, change the sample.
 func TestBenchSampleHasSubmoduleChange(t *testing.T) {
-	root := t.TempDir()
-	for _, f := range []string{"WORKSPACE", "go.mod", "tools/bazel/gomod_repo.bzl", "third_party/bazel/rules_cc/WORKSPACE"} {
-		p := filepath.Join(root, f)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, []byte("# "+f+"\n"), 0o644)
-	}
+	root := fakeRoot(t)
 	out := filepath.Join(t.TempDir(), "ws")
 	var stdout, stderr bytes.Buffer
 	if code := Main([]string{"-out", out, "-targets", "50", "-seed", "1", "-changes", "6", "-bootstrap", root}, &stdout, &stderr); code != 0 {
