@@ -241,7 +241,7 @@ func frontendURLs(st *env.Status) []string {
 }
 
 const envE2EConfig = `environment(name = "uat")
-environment(name = "prod", after = "uat", instances = 2)
+environment(name = "prod", after = "uat", instances = 2, criteria = [healthy(max_error_rate = 0.01)])
 `
 
 // TestEnvEndToEnd is the issue's "Done means": uat and prod up on
@@ -328,6 +328,29 @@ func TestEnvEndToEnd(t *testing.T) {
 	var st env.Status
 	if err := json.Unmarshal([]byte(f.stride(0, "env", "status", "uat", "--json")), &st); err != nil || st.Schema != env.StatusSchema || len(st.Instances) != 4 {
 		t.Errorf("env status --json: %v %+v", err, st)
+	}
+	// healthy() read uat's balancer: the supervisor's samples count the
+	// test's traffic, without a failure.
+	tm, ok, err := env.Traffic(f.root, "uat", start)
+	if err != nil || !ok || tm["alpha"].Requests == 0 || tm["alpha"].Errors != 0 {
+		t.Errorf("uat's traffic since the start: %+v, %v, %v", tm, ok, err)
+	}
+	t.Logf("uat's balancer since the start: %+v", tm)
+	var events []ledger.Event
+	if err := json.Unmarshal([]byte(f.stride(0, "ledger", "log", "--env", "prod", "--json")), &events); err != nil {
+		t.Fatal(err)
+	}
+	var healthy string
+	for _, e := range events {
+		for _, cr := range e.Criteria {
+			if e.Kind == ledger.KindEvaluation && e.Build == b && cr.Kind == "healthy" {
+				healthy = string(cr.Status) + ": " + cr.Evidence
+			}
+		}
+	}
+	t.Logf("prod's healthy() for B: %s", healthy)
+	if !strings.HasPrefix(healthy, "pass: in uat: alpha") {
+		t.Errorf("prod's healthy() for B = %q, want a pass from uat's balancer", healthy)
 	}
 	t.Logf("end to end in %v", time.Since(start).Round(time.Millisecond))
 }

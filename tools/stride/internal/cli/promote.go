@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
+	localenv "github.com/strideci/monorepo/tools/stride/internal/env"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/ledger"
 	"github.com/strideci/monorepo/tools/stride/internal/promote"
@@ -192,10 +193,13 @@ func (pf *promoteFlags) options(env *Env) (promote.Options, func(), error) {
 		if a != nil {
 			o.Switcher = &promote.AptSwitcher{Aptly: a, Lock: s.Lock}
 			if pf.envs.root != nil { // promotions and rollbacks deploy
-				if o.Deployer, err = pf.envs.deployer(env, cfg, a, *pf.actor); err != nil {
+				d, err := pf.envs.deployer(env, cfg, a, *pf.actor)
+				if err != nil {
 					repo.Close()
 					return o, nil, err
 				}
+				// healthy() reads the local balancers' traffic.
+				o.Deployer, o.Traffic = d, localenv.TrafficSource{Root: d.Root}
 			}
 		}
 	}

@@ -72,6 +72,7 @@ type supervisor struct {
 	balancer Balancer
 	last     []byte
 	build    string
+	sampled  time.Time // the last traffic sample (traffic.go)
 }
 
 // Supervise runs the environment's supervisor until ctx is done: it
@@ -173,6 +174,7 @@ func (s *supervisor) reconcile() {
 		}
 	}
 	s.balance()
+	s.sampleTraffic()
 	s.writeStatus()
 }
 

@@ -34,7 +34,7 @@ type Ledger struct {
 
 	commonDir string // the git directory, once known
 	held      bool   // Lock is held: Update does not lock again
-	memo      *Log   // the last log read or written: reused while the ref does not move, extended when it moves on
+	memo      *Log   // the last log read or written, reused while the ref does not move
 }
 
 // Lock takes the local writers' lock for a whole sequence of reads and
@@ -156,15 +156,10 @@ func (l *Ledger) readAt(tip plumbing.Hash) (*Log, error) {
 		return log, nil
 	}
 	path := l.cachePath()
-	// Events known up to a commit of the chain: the last log this
-	// Ledger read (a long-running reader such as the releaseboard reads
-	// only what was appended since), else the cache.
+	cache := l.loadCache(path)
 	var stop plumbing.Hash
-	var known []Event
-	if l.memo != nil {
-		stop, known = l.memo.Tip, l.memo.Events
-	} else if cache := l.loadCache(path); cache != nil {
-		stop, known = plumbing.NewHash(cache.Tip), cache.Events
+	if cache != nil {
+		stop = plumbing.NewHash(cache.Tip)
 	}
 	var fresh []Event // newest first
 	h := tip
@@ -176,8 +171,8 @@ func (l *Ledger) readAt(tip plumbing.Hash) (*Log, error) {
 		fresh = append(fresh, e)
 		h = parent
 	}
-	if !stop.IsZero() && h == stop {
-		log.Events = append(log.Events, known...)
+	if cache != nil && h == stop {
+		log.Events = append(log.Events, cache.Events...)
 	}
 	base := len(log.Events)
 	for i := len(fresh) - 1; i >= 0; i-- {

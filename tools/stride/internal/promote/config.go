@@ -73,6 +73,9 @@ type Criterion struct {
 	Soak time.Duration `json:"soak_ns,omitempty"`
 	// Perf: the largest tolerated significant slowdown (0.05 = 5%).
 	MaxRegression float64 `json:"max_regression,omitempty"`
+	// Healthy: the largest tolerated share of failed requests through
+	// the previous environment's balancer over the soak (0.01 = 1%).
+	MaxErrorRate float64 `json:"max_error_rate,omitempty"`
 	// Window: the days (a bitmask of time.Weekday) and the hours [from, to)
 	// in Location when promotions may happen.
 	Days     uint8          `json:"days,omitempty"`
@@ -397,7 +400,7 @@ var criteriaArgs = map[string][]string{
 	Soak:           {"seconds", "minutes", "hours", "days"},
 	Perf:           {"max_regression"},
 	OwnersApproved: nil,
-	Healthy:        nil,
+	Healthy:        {"max_error_rate"},
 	Window:         {"days", "hours", "tz"},
 }
 
@@ -451,6 +454,16 @@ func (p *parser) criterion(x build.Expr, env string) (Criterion, error) {
 			}
 			if c.MaxRegression >= 10 {
 				return c, p.errorf(as.RHS, "%s: max_regression is a fraction (0.05 = 5%%), not %v", what, c.MaxRegression)
+			}
+		}
+	case Healthy:
+		c.MaxErrorRate = 0.01
+		if as, ok := args["max_error_rate"]; ok {
+			if c.MaxErrorRate, err = p.num(as, what+": max_error_rate"); err != nil {
+				return c, err
+			}
+			if c.MaxErrorRate < 0 || c.MaxErrorRate >= 1 {
+				return c, p.errorf(as.RHS, "%s: max_error_rate is a fraction from 0 to 1 (0.01 = 1%%), not %v", what, c.MaxErrorRate)
 			}
 		}
 	case Window:

@@ -106,7 +106,7 @@ func (r *robot) criterion(ctx context.Context, c *candidate, cr Criterion) ledge
 		if len(c.changed) == 0 && c.current != nil {
 			return noServiceChanged(c)
 		}
-		return r.healthy(ctx, c)
+		return r.healthy(ctx, c, cr)
 	case Window:
 		now := r.now()
 		if cr.InWindow(now) {
@@ -306,19 +306,46 @@ func uniq(ss []string) []string {
 	return out
 }
 
-func (r *robot) healthy(ctx context.Context, c *candidate) ledger.CriterionResult {
+// healthy: the previous environment's services answer their health
+// URLs, and, where that environment runs behind a local balancer, their
+// failed requests over the soak (since the build entered it) stay under
+// cr.MaxErrorRate.
+func (r *robot) healthy(ctx context.Context, c *candidate, cr Criterion) ledger.CriterionResult {
 	prev := c.env
 	if c.env.After != "" {
 		prev, _ = r.o.Config.Env(c.env.After)
 	}
-	if len(prev.Health) == 0 {
+	var ok, bad, unknown []string
+	traffic, balanced, err := r.traffic(prev.Name, c)
+	if err != nil {
+		unknown = append(unknown, fmt.Sprintf("%s's balancer: %v", prev.Name, err))
+	}
+	if !balanced && len(prev.Health) == 0 {
 		return result(ledger.StatusSkipped, "not checked: %s names no health URLs (environment(health = {...})) and runs no services stride watches", prev.Name)
 	}
-	var ok, bad, unknown []string
 	for _, svc := range c.changed {
+		if balanced {
+			t, has := traffic[svc]
+			switch {
+			case !has:
+				unknown = append(unknown, fmt.Sprintf("%s: %s's balancer has no backend for it", svc, prev.Name))
+			case t.Requests == 0:
+				ok = append(ok, fmt.Sprintf("%s (no requests since %s)", svc, t.From.UTC().Format(time.RFC3339)))
+			default:
+				rate := float64(t.Errors) / float64(t.Requests)
+				line := fmt.Sprintf("%s: %d of %d requests failed (%.2f%%) through the balancer since %s", svc, t.Errors, t.Requests, 100*rate, t.From.UTC().Format(time.RFC3339))
+				if rate > cr.MaxErrorRate {
+					bad = append(bad, fmt.Sprintf("%s; the bound is %.2f%%", line, 100*cr.MaxErrorRate))
+				} else {
+					ok = append(ok, line)
+				}
+			}
+		}
 		url, has := prev.Health[svc]
 		if !has {
-			unknown = append(unknown, fmt.Sprintf("%s: %s names no health URL for it", svc, prev.Name))
+			if !balanced {
+				unknown = append(unknown, fmt.Sprintf("%s: %s names no health URL for it", svc, prev.Name))
+			}
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, r.o.HealthTimeout)
@@ -336,7 +363,7 @@ func (r *robot) healthy(ctx context.Context, c *candidate) ledger.CriterionResul
 			bad = append(bad, fmt.Sprintf("%s: %s answered %s", svc, url, resp.Status))
 		default:
 			resp.Body.Close()
-			ok = append(ok, svc)
+			ok = append(ok, svc+" answered "+url)
 		}
 	}
 	switch {
@@ -347,7 +374,20 @@ func (r *robot) healthy(ctx context.Context, c *candidate) ledger.CriterionResul
 	case len(ok) == 0:
 		return result(ledger.StatusSkipped, "not relevant: the build changes no service in %s", c.env.Name)
 	}
-	return result(ledger.StatusPass, "in %s: %s answered their health checks", prev.Name, strings.Join(ok, ", "))
+	return result(ledger.StatusPass, "in %s: %s", prev.Name, strings.Join(ok, "; "))
+}
+
+// traffic reads the previous environment's balancer since the build
+// entered it (for the first environment, since the build was stored).
+func (r *robot) traffic(prev string, c *candidate) (map[string]Traffic, bool, error) {
+	if r.o.Traffic == nil {
+		return nil, false, nil
+	}
+	since := c.build.Time
+	if in, _, ok := c.state.Entered(prev, c.build.Build); ok {
+		since = in
+	}
+	return r.o.Traffic.Traffic(prev, since)
 }
 
 func short(id string) string {

@@ -92,6 +92,9 @@ type Options struct {
 	Actor string
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+	// Traffic, when set, is what each environment's balancer saw: the
+	// healthy() criterion's error rate over the soak (internal/env).
+	Traffic TrafficSource
 	// HTTP and HealthTimeout are the health checks' client and timeout.
 	HTTP          *http.Client
 	HealthTimeout time.Duration
@@ -589,4 +592,19 @@ func (r *robot) autoRollback(ctx context.Context, ch *ledger.Event, reason strin
 	}
 	steps, err := r.realize(ctx, &rec[0], false)
 	return append(rec, steps...), err
+}
+
+// TrafficSource reads what an environment's balancer counted (the local
+// deployer's HAProxy: env.TrafficSource). ok is false when the
+// environment does not run behind a local balancer; healthy() then relies
+// on the health URLs alone.
+type TrafficSource interface {
+	Traffic(env string, since time.Time) (perService map[string]Traffic, ok bool, err error)
+}
+
+// Traffic is one service's requests through a balancer over [From, To].
+// From is later than asked when the balancer was sampled only later.
+type Traffic struct {
+	Requests, Errors int64
+	From, To         time.Time
 }
