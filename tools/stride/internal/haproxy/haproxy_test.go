@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -70,13 +71,13 @@ func TestRuntime(t *testing.T) {
 	if _, err := Path(); err != nil {
 		t.Skipf("skipping: %v", err)
 	}
-	var hits [2]int
+	var hits [2]int64
 	var servers []int
 	for i := range hits {
 		i := i
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/readyz" {
-				hits[i]++
+				atomic.AddInt64(&hits[i], 1)
 			}
 			fmt.Fprintln(w, "ok", i)
 		}))
@@ -120,7 +121,8 @@ func TestRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus("s1", "DRAIN")
-	hits = [2]int{}
+	atomic.StoreInt64(&hits[0], 0)
+	atomic.StoreInt64(&hits[1], 0)
 	for i := 0; i < 10; i++ {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
 		if err != nil || resp.StatusCode != 200 {
@@ -128,8 +130,8 @@ func TestRuntime(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	if hits[0] != 0 || hits[1] != 10 {
-		t.Errorf("with s1 drained, the servers got %v requests, want [0 10]", hits)
+	if h0, h1 := atomic.LoadInt64(&hits[0]), atomic.LoadInt64(&hits[1]); h0 != 0 || h1 != 10 {
+		t.Errorf("with s1 drained, the servers got %d and %d requests, want 0 and 10", h0, h1)
 	}
 	if err := cl.SetState(Backend("a"), "s1", Maint); err != nil {
 		t.Fatal(err)
