@@ -300,6 +300,10 @@ func ownersCheck(env *Env, args []string, suggest bool) error {
 		if err == nil && !res.OK && len(sug.Approvers) > 0 {
 			var names []string
 			for _, a := range sug.Approvers {
+				if len(a.AnyOf) > 0 {
+					names = append(names, "any one of ("+strings.Join(a.AnyOf, ", ")+")")
+					continue
+				}
 				names = append(names, a.Email)
 			}
 			_, err = fmt.Fprintf(env.Stdout, "\nsuggested approvers: %s\n", strings.Join(names, ", "))

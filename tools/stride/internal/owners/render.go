@@ -259,6 +259,10 @@ func mdMembers(c Candidate) string {
 	return " (" + mdEscape(memberList(c.Members, 6)) + ")"
 }
 
+// maxListedFiles is how many files the text of a suggestion lists per
+// approver.
+const maxListedFiles = 10
+
 // WriteText writes the suggestion for a terminal.
 func (s *Suggestion) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
@@ -271,8 +275,16 @@ func (s *Suggestion) WriteText(w io.Writer) error {
 		ew.printf("ask %s:\n", plural(len(s.Approvers), "approver", "approvers"))
 	}
 	for _, a := range s.Approvers {
-		ew.printf("  %s  %s via %s\n", a.Email, plural(len(a.Files), "file", "files"), strings.Join(a.Via, ", "))
-		for _, f := range a.Files {
+		who := a.Email
+		if len(a.AnyOf) > 0 {
+			who = "any one of " + strings.Join(a.AnyOf, ", ") + ":"
+		}
+		ew.printf("  %s  %s via %s\n", who, plural(len(a.Files), "file", "files"), strings.Join(a.Via, ", "))
+		for i, f := range a.Files {
+			if i == maxListedFiles && len(a.Files) > maxListedFiles+1 {
+				ew.printf("      ... and %d more (--json lists them)\n", len(a.Files)-i)
+				break
+			}
 			ew.printf("      %s\n", f)
 		}
 	}

@@ -34,6 +34,10 @@ type SuggestedApprover struct {
 	Via []string `json:"via"`
 	// Level is their closest level over Files (0: the closest OWNERS).
 	Level int `json:"level"`
+	// AnyOf, when set, are the people who could each take this person's
+	// place (Email among them, sorted): any one of a team will do, so
+	// the choice is the reviewers'.
+	AnyOf []string `json:"any_of,omitempty"`
 }
 
 // UnresolvedFile is a file suggestions cannot complete, and why.
@@ -68,9 +72,49 @@ func Suggest(res *Result) *Suggestion {
 	s.Unresolved = unresolved
 	picked := prune(pickGreedy(needs), needs)
 	for _, p := range picked {
-		s.Approvers = append(s.Approvers, describeApprover(p, needs))
+		sa := describeApprover(p, needs)
+		sa.AnyOf = replacements(p, picked, needs, blockedEmails(res))
+		s.Approvers = append(s.Approvers, sa)
 	}
 	return s
+}
+
+// replacements returns, with p, the people who could each replace p among
+// picked and still complete every need; nil when no one could.
+func replacements(p string, picked []string, needs []*need, blocked map[string]bool) []string {
+	set := map[string]bool{} // satisfiedBy reads keys: delete, never set false
+	for _, q := range picked {
+		if q != p {
+			set[q] = true
+		}
+	}
+	candidates := map[string]bool{}
+	for _, n := range needs {
+		for q := range n.pool {
+			candidates[q] = true
+		}
+		for _, members := range n.reach {
+			for q := range members {
+				candidates[q] = true
+			}
+		}
+	}
+	out := []string{p}
+	for _, q := range sortedKeys(candidates) {
+		if q == p || set[q] || blocked[q] {
+			continue
+		}
+		set[q] = true
+		if satisfiedBy(set, needs) {
+			out = append(out, q)
+		}
+		delete(set, q)
+	}
+	if len(out) == 1 {
+		return nil
+	}
+	sort.Strings(out)
+	return out
 }
 
 // blockedEmails are the people who cannot be suggested: those who
@@ -289,36 +333,7 @@ func describeApprover(p string, needs []*need) SuggestedApprover {
 // prune drops picked people whose approval is not needed once the others
 // approve (last picked first).
 func prune(picked []string, needs []*need) []string {
-	satisfied := func(set map[string]bool) bool {
-		for _, n := range needs {
-			want := n.f.Need
-			if want > len(n.pool) {
-				want = len(n.pool)
-			}
-			got := 0
-			for p := range set {
-				if n.pool[p] {
-					got++
-				}
-			}
-			if got < want {
-				return false
-			}
-			for _, members := range n.reach {
-				ok := false
-				for p := range set {
-					if members[p] {
-						ok = true
-						break
-					}
-				}
-				if !ok {
-					return false
-				}
-			}
-		}
-		return true
-	}
+	satisfied := func(set map[string]bool) bool { return satisfiedBy(set, needs) }
 	set := map[string]bool{}
 	for _, p := range picked {
 		set[p] = true
@@ -336,4 +351,36 @@ func prune(picked []string, needs []*need) []string {
 		}
 	}
 	return out
+}
+
+// satisfiedBy reports whether the approvals of set complete every need.
+func satisfiedBy(set map[string]bool, needs []*need) bool {
+	for _, n := range needs {
+		want := n.f.Need
+		if want > len(n.pool) {
+			want = len(n.pool)
+		}
+		got := 0
+		for p := range set {
+			if n.pool[p] {
+				got++
+			}
+		}
+		if got < want {
+			return false
+		}
+		for _, members := range n.reach {
+			ok := false
+			for p := range set {
+				if members[p] {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -138,3 +138,22 @@ func TestPerFileGlobParity(t *testing.T) {
 		}
 	}
 }
+
+// TestSuggestAnyOfTeam: when any one member of a team can approve
+// everything, the suggestion says so instead of naming one of them.
+func TestSuggestAnyOfTeam(t *testing.T) {
+	tree, _ := Load(mapFS(map[string]string{
+		"OWNERS_ALIASES": "@plat: p1@x.example, p2@x.example, p3@x.example\n",
+		"OWNERS":         "@plat\n",
+		"a/OWNERS":       "solo@x.example\n",
+		"x/f":            "", "y/f": "", "a/f": "",
+	}))
+	s := Suggest(Check(CheckInput{Head: tree, Changes: changesOf("x/f", "y/f"), Authors: []string{"p3@x.example"}, NoSelfApproval: true}))
+	if len(s.Approvers) != 1 || !cmp.Equal(s.Approvers[0].AnyOf, []string{"p1@x.example", "p2@x.example"}) {
+		t.Errorf("team-owned files: %+v (authors are not offered)", s.Approvers)
+	}
+	s = Suggest(Check(CheckInput{Head: tree, Changes: changesOf("a/f")}))
+	if len(s.Approvers) != 1 || s.Approvers[0].Email != "solo@x.example" || s.Approvers[0].AnyOf != nil {
+		t.Errorf("a file only solo can approve at the closest level: %+v", s.Approvers)
+	}
+}
