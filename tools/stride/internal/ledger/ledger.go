@@ -34,7 +34,7 @@ type Ledger struct {
 
 	commonDir string // the git directory, once known
 	held      bool   // Lock is held: Update does not lock again
-	memo      *Log   // the last log read or written, reused while the ref does not move
+	memo      *Log   // the last log read or written: reused while the ref does not move, extended when it moves on
 }
 
 // Lock takes the local writers' lock for a whole sequence of reads and
@@ -156,10 +156,15 @@ func (l *Ledger) readAt(tip plumbing.Hash) (*Log, error) {
 		return log, nil
 	}
 	path := l.cachePath()
-	cache := l.loadCache(path)
+	// Events known up to a commit of the chain: the last log this
+	// Ledger read (a long-running reader such as the releaseboard reads
+	// only what was appended since), else the cache.
 	var stop plumbing.Hash
-	if cache != nil {
-		stop = plumbing.NewHash(cache.Tip)
+	var known []Event
+	if l.memo != nil {
+		stop, known = l.memo.Tip, l.memo.Events
+	} else if cache := l.loadCache(path); cache != nil {
+		stop, known = plumbing.NewHash(cache.Tip), cache.Events
 	}
 	var fresh []Event // newest first
 	h := tip
@@ -171,8 +176,8 @@ func (l *Ledger) readAt(tip plumbing.Hash) (*Log, error) {
 		fresh = append(fresh, e)
 		h = parent
 	}
-	if cache != nil && h == stop {
-		log.Events = append(log.Events, cache.Events...)
+	if !stop.IsZero() && h == stop {
+		log.Events = append(log.Events, known...)
 	}
 	base := len(log.Events)
 	for i := len(fresh) - 1; i >= 0; i-- {

@@ -71,7 +71,7 @@ func StateMark(state string) string {
 	case StateHeld:
 		return "⏸"
 	}
-	return "⏳"
+	return "…"
 }
 
 // StateText is one environment's cell: "✓ promoted 2026-11-30 10:00Z",
