@@ -174,3 +174,25 @@ fi
 		t.Fatalf("the deploy command was run with:\n%s", log)
 	}
 }
+
+// TestEnvWatchRollsBack: a build whose service becomes ready and then
+// crashes is caught by the watch after the deploy and rolled back by
+// itself; the ledger says why.
+func TestEnvWatchRollsBack(t *testing.T) {
+	requireEnv(t)
+	if testing.Short() {
+		t.Skip("skipping in -short: real deploys")
+	}
+	f := newEnvFixture(t, "environment(name = \"uat\")\n")
+	f.stride(0, "env", "up", "uat")
+	a := f.build(envtest.Service{Name: "alpha", Version: "A"})
+	f.stride(0, "promote", "--auto", "--confirm", "--watch", "1s")
+	f.checkRuns("uat", a, 2)
+	b := f.build(envtest.Service{Name: "alpha", Version: "B", CrashAfter: "1500ms"})
+	out := f.stride(0, "promote", "--auto", "--confirm", "--watch", "4s")
+	es := f.ledgerState().Env("uat")
+	if es.Build != a || es.Change.Kind != ledger.KindRollback || es.RolledBack[b] == nil || !strings.Contains(es.Change.Reason, "during the watch") {
+		t.Fatalf("after a build that crashes after its deploy: uat serves %.12s, change %+v\n%s", es.Build, es.Change, out)
+	}
+	f.checkRuns("uat", a, 2)
+}

@@ -61,6 +61,9 @@ type deployer struct {
 	hap    *haproxy.Client
 	rec    *Record
 	client *http.Client
+	// restarts are each instance's crash count when its new version was
+	// started (the watch fails on a crash after that).
+	restarts map[string]int
 }
 
 func (d *deployer) logf(format string, a ...interface{}) {
@@ -132,7 +135,7 @@ func Deploy(ctx context.Context, o DeployOptions) (*Record, error) {
 	}
 	defer unlock()
 	start := time.Now()
-	d := &deployer{o: o, l: l, hap: &haproxy.Client{Socket: l.HAProxySocket()},
+	d := &deployer{o: o, l: l, hap: &haproxy.Client{Socket: l.HAProxySocket()}, restarts: map[string]int{},
 		client: &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
 	d.rec = &Record{Build: o.Build, From: o.From, Change: o.Change, By: o.By, Started: start.UTC(), Phase: PhaseRolling}
 	var prev Record
@@ -230,6 +233,7 @@ func (d *deployer) slot(ctx context.Context, desired *Desired, u Unpacked, ss *S
 	if same {
 		if st, err := d.hap.Server(be, srv); err == nil && st.Status == "UP" {
 			if in, ok := d.instance(want.Key()); ok && in.State == StateRunning && in.Version == want.Version {
+				d.restarts[want.Key()] = in.Restarts
 				sr.Phase, sr.Detail = SlotSkipped, "runs "+want.Version+" already"
 				return d.save()
 			}
@@ -260,6 +264,7 @@ func (d *deployer) slot(ctx context.Context, desired *Desired, u Unpacked, ss *S
 	if in, ok := d.instance(want.Key()); ok {
 		before = in.Restarts
 	}
+	d.restarts[want.Key()] = before
 	desired.Set(want)
 	if err := writeJSON(d.l.Desired(), desired); err != nil {
 		return err

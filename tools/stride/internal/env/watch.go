@@ -19,13 +19,7 @@ func (d *deployer) watch(ctx context.Context, spec *Spec, services []Unpacked) e
 	if err != nil {
 		return err
 	}
-	restarts := map[string]int{}
-	for _, u := range services {
-		for slot := 1; slot <= d.o.Instances; slot++ {
-			in, _ := d.instance(key(u.Package.Name, slot))
-			restarts[in.Key()] = in.Restarts
-		}
-	}
+	restarts := d.restarts
 	fails := map[string]int{}
 	end := time.Now().Add(d.o.Watch)
 	for time.Now().Before(end) {
