@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/strideci/monorepo/tools/stride/internal/apt"
 	"github.com/strideci/monorepo/tools/stride/internal/store"
 )
 
@@ -68,34 +69,21 @@ func versionRoot(l *Layout, p store.Package) string {
 // place.
 func download(ctx context.Context, l *Layout, src APTSource, pkgs []store.Package) error {
 	dir := l.APTDir()
-	for _, d := range []string{"lists/partial", "cache/archives/partial", "etc", "debs"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	list := filepath.Join(dir, "etc", "sources.list")
 	line := fmt.Sprintf("deb [signed-by=%s] file:%s %s main\n", src.KeyFile, src.PublicDir, l.Name)
-	if err := os.WriteFile(list, []byte(line), 0o644); err != nil {
+	opts, err := apt.ClientDir(dir, line)
+	if err != nil {
 		return err
 	}
-	opts := []string{
-		"-o", "Dir::Etc::SourceList=" + list,
-		"-o", "Dir::Etc::SourceParts=/dev/null",
-		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
-		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
-		"-o", "Debug::NoLocking=1",
-		"-o", "Acquire::Retries=0",
-		"-q",
-	}
-	if os.Geteuid() == 0 {
-		opts = append(opts, "-o", "APT::Sandbox::User=root")
-	}
+	opts = append(opts, "-o", "Debug::NoLocking=1", "-q")
 	debs := filepath.Join(dir, "debs")
+	if err := os.MkdirAll(debs, 0o755); err != nil {
+		return err
+	}
 	aptGet := func(args ...string) error {
 		cmd := exec.CommandContext(ctx, "apt-get", append(append([]string{}, opts...), args...)...)
 		cmd.Dir = debs
 		out, err := cmd.CombinedOutput()
-		if err == nil && bytes.Contains(out, []byte("\nW: ")) || bytes.HasPrefix(out, []byte("W: ")) {
+		if err == nil && (bytes.Contains(out, []byte("\nW: ")) || bytes.HasPrefix(out, []byte("W: "))) {
 			err = fmt.Errorf("warnings")
 		}
 		if err != nil {

@@ -133,20 +133,9 @@ func StartArtifactd(t *testing.T, storeRoot string) string {
 // AptGet runs apt-get with its state, cache and sources in dir only.
 func AptGet(t *testing.T, dir, sources string, args ...string) (string, error) {
 	t.Helper()
-	for _, d := range []string{"lists/partial", "cache/archives/partial", "etc"} {
-		os.MkdirAll(filepath.Join(dir, d), 0o755)
-	}
-	list := filepath.Join(dir, "etc", "sources.list")
-	if err := os.WriteFile(list, []byte(sources), 0o644); err != nil {
+	full, err := apt.ClientDir(dir, sources)
+	if err != nil {
 		t.Fatal(err)
-	}
-	full := []string{
-		"-o", "Dir::Etc::SourceList=" + list,
-		"-o", "Dir::Etc::SourceParts=/dev/null",
-		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
-		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
-		"-o", "APT::Sandbox::User=root",
-		"-o", "Acquire::Retries=0",
 	}
 	cmd := exec.Command("apt-get", append(full, args...)...)
 	cmd.Dir = dir
