@@ -315,6 +315,9 @@ func TestEnvEndToEnd(t *testing.T) {
 	}
 	logOut := f.stride(0, "ledger", "log", "--env", "uat")
 	t.Logf("ledger log --env uat:\n%s", logOut)
+	if !strings.Contains(logOut, "deploy done: 4 instances of 2 services run "+b[:12]) {
+		t.Errorf("ledger log --env uat does not say what the deploys did:\n%s", logOut)
+	}
 	if !strings.Contains(logOut, "deploy failed") {
 		t.Errorf("ledger log --env uat does not say why:\n%s", logOut)
 	}

@@ -81,7 +81,7 @@ func TestEnvDeployKilled(t *testing.T) {
 	out = f.stride(0, "promote", "--auto", "--confirm", "--watch", "0s")
 	f.checkRuns("uat", c, 2)
 	es := f.ledgerState().Env("uat")
-	if d := es.Done[ledger.StepDeploy]; es.Build != c || d == nil || !d.Repaired {
+	if d := es.Done[ledger.StepDeploy]; es.Build != c || d == nil || !d.Repaired || !strings.Contains(d.Detail, "took over the interrupted deploy of "+c[:12]) {
 		t.Fatalf("the robot after the kill: uat serves %.12s, deploy step %+v\n%s", es.Build, d, out)
 	}
 }

@@ -44,26 +44,40 @@ var _ promote.Deployer = (*Deployer)(nil)
 
 // Deploy implements promote.Deployer.
 func (d *Deployer) Deploy(ctx context.Context, dep promote.Deployment) error {
+	_, err := d.DeployDetail(ctx, dep)
+	return err
+}
+
+var _ promote.DetailDeployer = (*Deployer)(nil)
+
+// DeployDetail implements promote.DetailDeployer: it deploys and says
+// what the deploy did, for the ledger.
+func (d *Deployer) DeployDetail(ctx context.Context, dep promote.Deployment) (string, error) {
 	if e, ok := d.Config.Env(dep.Env); ok && e.Deploy != "" {
-		return RunCommand(ctx, d.RepoDir, e.Deploy, dep, d.Log)
+		if err := RunCommand(ctx, d.RepoDir, e.Deploy, dep, d.Log); err != nil {
+			return "", err
+		}
+		return e.Deploy + " exited 0", nil
 	}
 	l, err := Open(d.Root, dep.Env)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if _, up := Up(l); !up {
-		return fmt.Errorf("%s is not up on this machine (stride env up %s): the APT switch is the deployment: %w", dep.Env, dep.Env, promote.ErrNotRunning)
+		return "", fmt.Errorf("%s is not up on this machine (stride env up %s): the APT switch is the deployment: %w", dep.Env, dep.Env, promote.ErrNotRunning)
 	}
 	rec, err := Deploy(ctx, DeployOptions{Layout: l, Build: dep.Build, From: dep.From, Change: dep.Change, Packages: dep.Packages,
 		Instances: dep.Instances, APT: d.APT, Watch: d.Watch, ReadyTimeout: d.ReadyTimeout, By: d.By, Log: d.Log, Hook: d.Hook})
 	var f *Failure
 	if errors.As(err, &f) {
-		return &promote.DeployFailed{Reason: f.Reason}
+		return "", &promote.DeployFailed{Reason: f.Reason}
 	}
-	if err == nil && rec != nil {
-		d.logf("%s: deployed %s in %v", dep.Env, short(dep.Build), rec.Timings.Total.Round(time.Millisecond))
+	if err != nil {
+		return "", err
 	}
-	return err
+	detail := rec.Summary()
+	d.logf("%s: %s", dep.Env, detail)
+	return detail, nil
 }
 
 func (d *Deployer) logf(format string, a ...interface{}) {

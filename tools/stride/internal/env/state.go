@@ -1,6 +1,7 @@
 package env
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -200,4 +201,28 @@ func sortInstances(in []Instance) {
 		}
 		return in[i].Slot < in[j].Slot
 	})
+}
+
+// Summary says what a finished deploy did: "4 instances of 2 services run
+// 7c1d0e2f3a4b in 3.1s (2 replaced, 2 unchanged; watched 10s)".
+func (r *Record) Summary() string {
+	replaced, unchanged := 0, 0
+	services := map[string]bool{}
+	for _, s := range r.Slots {
+		services[s.Service] = true
+		if s.Phase == SlotSkipped {
+			unchanged++
+		} else {
+			replaced++
+		}
+	}
+	s := fmt.Sprintf("%d instances of %d services run %s in %v (%d replaced, %d unchanged", len(r.Slots), len(services),
+		short(r.Build), r.Timings.Total.Round(100*time.Millisecond), replaced, unchanged)
+	if r.Timings.Watch > 0 {
+		s += fmt.Sprintf("; watched %v", r.Timings.Watch.Round(100*time.Millisecond))
+	}
+	if r.Resumed != "" {
+		s += "; took over the interrupted " + r.Resumed
+	}
+	return s + ")"
 }
