@@ -119,7 +119,7 @@ func TestSuggestLastResort(t *testing.T) {
 // per-file glob without '/' covers files in subdirectories too.
 func TestPerFileGlobParity(t *testing.T) {
 	tree, _ := Load(mapFS(map[string]string{
-		"content/baz/OWNERS": "ben@x.example\nper-file *.cc=tom@x.example\nper-file BUILD=bob@x.example\n",
+		"content/baz/OWNERS":   "ben@x.example\nper-file *.cc=tom@x.example\nper-file BUILD=bob@x.example\n",
 		"content/baz/sub/x.cc": "", "content/baz/x.cc": "", "content/baz/sub/BUILD": "", "content/baz/BUILD": "",
 	}))
 	for _, tc := range []struct {

@@ -52,9 +52,29 @@ func TestAPTIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base := publishtest.StartArtifactd(t, root)
-	// The client gets the key from the server, as a user would.
-	resp, err := http.Get(base + "/apt/" + apt.KeyFile)
+	// The documented how-to (docs/publish.md): artifactd with its flags, on
+	// a free port of 127.0.0.1 and the test's store.
+	howTo := publishtest.ReadHowTo(t)
+	var args []string
+	for i := 0; i < len(howTo.ArtifactdArgs); i++ {
+		a := howTo.ArtifactdArgs[i]
+		if i+1 < len(howTo.ArtifactdArgs) {
+			switch a {
+			case "-store", "-root", "-listen":
+				args = append(args, a, map[string]string{"-store": root, "-root": t.TempDir(), "-listen": "127.0.0.1:0"}[a])
+				i++
+				continue
+			}
+		}
+		args = append(args, a)
+	}
+	base := publishtest.StartArtifactdArgs(t, args)
+	// The client gets the key from the server, as a user would, from the
+	// documented URL.
+	if howTo.KeyURL != publishtest.HowToServer+"/apt/"+apt.KeyFile {
+		t.Errorf("documented key URL %s, want %s", howTo.KeyURL, publishtest.HowToServer+"/apt/"+apt.KeyFile)
+	}
+	resp, err := http.Get(strings.Replace(howTo.KeyURL, publishtest.HowToServer, base, 1))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET key: %v %v", resp, err)
 	}
@@ -64,7 +84,13 @@ func TestAPTIntegration(t *testing.T) {
 	keyFile := filepath.Join(client, "stride.gpg")
 	os.WriteFile(keyFile, key, 0o644)
 
-	sources := fmt.Sprintf("deb [signed-by=%s] %s/apt dev main\n", keyFile, base)
+	sources := strings.NewReplacer(publishtest.HowToServer, base, publishtest.HowToKeyring, keyFile).Replace(howTo.SourcesLine) + "\n"
+	if want := fmt.Sprintf("deb [signed-by=%s] %s/apt dev main\n", keyFile, base); sources != want {
+		t.Errorf("documented sources line gives %q, want %q", sources, want)
+	}
+	if fmt.Sprint(howTo.AptGet) != "[[update] [install hello]]" {
+		t.Errorf("documented apt-get commands %v, want update and install hello (the test runs update and download hello)", howTo.AptGet)
+	}
 	out, err := publishtest.AptGet(t, client, sources, "update")
 	if err != nil || strings.Contains(out, "NO_PUBKEY") || strings.Contains(out, "not signed") || strings.Contains(out, "W: ") {
 		t.Fatalf("apt-get update: %v\n%s", err, out)

@@ -97,12 +97,19 @@ func DocsDir(t testing.TB) string {
 // 127.0.0.1; it returns the base URL.
 func StartArtifactd(t *testing.T, storeRoot string) string {
 	t.Helper()
+	return StartArtifactdArgs(t, []string{"-listen", "127.0.0.1:0", "-root", t.TempDir(), "-store", storeRoot})
+}
+
+// StartArtifactdArgs is StartArtifactd with artifactd's flags given (it
+// must listen on 127.0.0.1:0); logs are JSON at level info.
+func StartArtifactdArgs(t *testing.T, args []string) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "artifactd")
 	build := exec.Command("go", "build", "-o", bin, "github.com/strideci/monorepo/services/artifactd/cmd/artifactd")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build artifactd: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-root", t.TempDir(), "-store", storeRoot, "-log-format", "json", "-log-level", "info")
+	cmd := exec.Command(bin, append(append([]string{}, args...), "-log-format", "json", "-log-level", "info")...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -179,4 +186,65 @@ func APTStore(t testing.TB) (*store.FS, *apt.Aptly) {
 	kr := &apt.Keyring{Home: gnupg}
 	t.Cleanup(func() { kr.KillAgent(); os.RemoveAll(gnupg) })
 	return s, &apt.Aptly{Root: filepath.Join(root, "aptly"), Keyring: kr}
+}
+
+// HowTo are the command lines of docs/publish.md's how-to "serve the
+// store, point apt at it, install a package", for the APT test to run.
+type HowTo struct {
+	// ArtifactdArgs are the flags of the documented artifactd command.
+	ArtifactdArgs []string
+	// KeyURL is the documented key URL, SourcesLine the documented line
+	// of sources.list, both naming the server http://HOST:8080 and the
+	// keyring /usr/share/keyrings/stride.gpg.
+	KeyURL, SourcesLine string
+	// AptGet are the documented apt-get commands' arguments.
+	AptGet [][]string
+}
+
+// Documented host and keyring of the how-to, for tests to replace.
+const (
+	HowToServer  = "http://HOST:8080"
+	HowToKeyring = "/usr/share/keyrings/stride.gpg"
+)
+
+// ReadHowTo reads the how-to from docs/publish.md (relative to the
+// package directory of the test); it skips the test when the docs are not
+// there (bazel test).
+func ReadHowTo(t testing.TB) HowTo {
+	t.Helper()
+	path := filepath.Join("..", "..", "..", "..", "docs", "publish.md")
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		t.Skip("docs/publish.md not found (not in the source tree)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h HowTo
+	inBlock := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inBlock = !inBlock
+			continue
+		}
+		f := strings.Fields(line)
+		switch {
+		case !inBlock:
+		case len(f) > 1 && f[0] == "artifactd":
+			for _, a := range f[1:] {
+				h.ArtifactdArgs = append(h.ArtifactdArgs, strings.Trim(a, `"`))
+			}
+		case len(f) > 1 && f[0] == "curl":
+			h.KeyURL = f[len(f)-1]
+		case strings.HasPrefix(line, `echo "deb `):
+			h.SourcesLine = line[len(`echo "`):strings.LastIndex(line, `"`)]
+		case len(f) > 1 && f[0] == "apt-get":
+			h.AptGet = append(h.AptGet, f[1:])
+		}
+	}
+	if h.ArtifactdArgs == nil || !strings.HasPrefix(h.KeyURL, HowToServer+"/") ||
+		!strings.Contains(h.SourcesLine, HowToServer) || !strings.Contains(h.SourcesLine, HowToKeyring) || len(h.AptGet) == 0 {
+		t.Fatalf("%s: the how-to's commands are not found as the test expects: %+v", path, h)
+	}
+	return h
 }
