@@ -302,18 +302,9 @@ type Perf struct {
 func (b *Board) buildPage(ctx context.Context, id string) (*BuildPage, error) {
 	snap := b.current()
 	f := snap.facts
-	m, ok := f.Builds[id]
-	if !ok {
-		var found []string
-		for _, bid := range f.Order {
-			if len(id) >= 4 && strings.HasPrefix(bid, id) {
-				found = append(found, bid)
-			}
-		}
-		if len(found) != 1 {
-			return nil, errNotFound
-		}
-		m = f.Builds[found[0]]
+	m, err := f.Find(id)
+	if err != nil {
+		return nil, errNotFound
 	}
 	p := &BuildPage{Schema: BuildSchema, Title: b.opts.Title, Time: f.Now, Build: m.Build, Commit: m.Commit, Number: m.Number,
 		Published: m.Time, Packages: m.Packages, Events: []EventView{}}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/strideci/monorepo/tools/stride/internal/atomicfile"
@@ -92,9 +91,9 @@ func statusRun(env *Env, c *Command, args []string) error {
 	}
 	opts := change.Options{Base: *base, Head: *head}
 	if *build != "" {
-		m, err := findBuild(facts, *build)
+		m, err := facts.Find(*build)
 		if err != nil {
-			return err
+			return Usagef("%v", err)
 		}
 		opts = change.Options{Head: m.Commit, FirstParent: true}
 		if m.Run != nil && m.Run.Base != "" {
@@ -115,27 +114,6 @@ func statusRun(env *Env, c *Command, args []string) error {
 	}
 	_, err = env.Stdout.Write(out)
 	return err
-}
-
-// findBuild finds a published build by id or unique prefix (4+
-// characters).
-func findBuild(f *status.Facts, id string) (*store.Manifest, error) {
-	if m, ok := f.Builds[id]; ok {
-		return m, nil
-	}
-	var found []string
-	for _, b := range f.Order {
-		if len(id) >= 4 && strings.HasPrefix(b, id) {
-			found = append(found, b)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return nil, Usagef("build %q is not published (stride store ls lists the published builds)", id)
-	case 1:
-		return f.Builds[found[0]], nil
-	}
-	return nil, Usagef("build %q is ambiguous: %d published builds start with it", id, len(found))
 }
 
 // StatusFiles are the files writeRunStatus writes into a run's directory,

@@ -124,6 +124,31 @@ func Load(ctx context.Context, src Sources) (*Facts, error) {
 	return f, nil
 }
 
+// ErrNoBuild: Find found no published build, or more than one, for an
+// id.
+var ErrNoBuild = errors.New("no such published build")
+
+// Find returns the published build with id, or the one build whose id
+// starts with it (4 characters or more).
+func (f *Facts) Find(id string) (*store.Manifest, error) {
+	if m, ok := f.Builds[id]; ok {
+		return m, nil
+	}
+	var found []string
+	for _, b := range f.Order {
+		if len(id) >= 4 && strings.HasPrefix(b, id) {
+			found = append(found, b)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("build %q is not published (stride store ls lists the published builds): %w", id, ErrNoBuild)
+	case 1:
+		return f.Builds[found[0]], nil
+	}
+	return nil, fmt.Errorf("build %q is ambiguous: %d published builds start with it: %w", id, len(found), ErrNoBuild)
+}
+
 // Owners checks the change base..head as `stride owners check` does, with
 // the suggested reviewers; results are kept per pair.
 func (f *Facts) Owners(base, head string) (*owners.Result, *owners.Suggestion, error) {
