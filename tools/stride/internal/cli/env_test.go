@@ -35,18 +35,26 @@ func (f *envFixture) killedStride(at string, args ...string) {
 	}
 }
 
+// upEnv skips as the environment tests do (no haproxy or APT tools, under
+// bazel test, -short), makes the fixture with config and brings uat up.
+func upEnv(t *testing.T, config string) *envFixture {
+	t.Helper()
+	requireEnv(t)
+	if testing.Short() {
+		t.Skip("skipping in -short: real deploys")
+	}
+	f := newEnvFixture(t, config)
+	f.stride(0, "env", "up", "uat")
+	return f
+}
+
 // TestEnvDeployKilled: kill -9 of `stride env deploy` once it drained an
 // instance; the environment says which instance is drained and why; the
 // next `stride env deploy` finishes the deploy. Then kill -9 of `stride
 // promote --auto --confirm` once the new version started; the next
 // promote --auto repairs the promotion's deploy step.
 func TestEnvDeployKilled(t *testing.T) {
-	requireEnv(t)
-	if testing.Short() {
-		t.Skip("skipping in -short: real deploys")
-	}
-	f := newEnvFixture(t, "environment(name = \"uat\")\n")
-	f.stride(0, "env", "up", "uat")
+	f := upEnv(t, "environment(name = \"uat\")\n")
 	a := f.build(envtest.Service{Name: "alpha", Version: "A"})
 	f.stride(0, "env", "deploy", "uat", a[:12], "--watch", "0s")
 	f.checkRuns("uat", a, 2)
@@ -90,12 +98,7 @@ func TestEnvDeployKilled(t *testing.T) {
 // by the supervisor, and the crash counted in the status (the board's
 // data); env down stops everything, env up brings it back.
 func TestEnvCrashRestarted(t *testing.T) {
-	requireEnv(t)
-	if testing.Short() {
-		t.Skip("skipping in -short: real deploys")
-	}
-	f := newEnvFixture(t, "environment(name = \"uat\", instances = 1)\n")
-	f.stride(0, "env", "up", "uat")
+	f := upEnv(t, "environment(name = \"uat\", instances = 1)\n")
 	if out := f.stride(0, "env", "up", "uat"); !strings.Contains(out, "up already") {
 		t.Errorf("a second env up:\n%s", out)
 	}
@@ -179,12 +182,7 @@ fi
 // crashes is caught by the watch after the deploy and rolled back by
 // itself; the ledger says why.
 func TestEnvWatchRollsBack(t *testing.T) {
-	requireEnv(t)
-	if testing.Short() {
-		t.Skip("skipping in -short: real deploys")
-	}
-	f := newEnvFixture(t, "environment(name = \"uat\")\n")
-	f.stride(0, "env", "up", "uat")
+	f := upEnv(t, "environment(name = \"uat\")\n")
 	a := f.build(envtest.Service{Name: "alpha", Version: "A"})
 	f.stride(0, "promote", "--auto", "--confirm", "--watch", "1s")
 	f.checkRuns("uat", a, 2)
