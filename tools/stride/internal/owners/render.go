@@ -291,6 +291,9 @@ func (s *Suggestion) WriteText(w io.Writer) error {
 	for _, u := range s.Unresolved {
 		ew.printf("  unresolved: %s: %s\n", u.Path, u.Reason)
 	}
+	if len(s.OnePerson) > 0 {
+		ew.printf("or one approver for everything: any one of %s\n", strings.Join(s.OnePerson, ", "))
+	}
 	if len(s.Diagnostics) > 0 {
 		ew.printf("\nthe OWNERS files have %s; fix them (stride owners lint):\n", plural(len(s.Diagnostics), "error", "errors"))
 		for _, d := range s.Diagnostics {

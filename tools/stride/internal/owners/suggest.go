@@ -17,6 +17,10 @@ type Suggestion struct {
 	// Unresolved lists files the suggested people cannot finish: only "*"
 	// grants them (any reviewer will do), or too few people are listed.
 	Unresolved []UnresolvedFile `json:"unresolved,omitempty"`
+	// OnePerson, when more than one approver is suggested, are the people
+	// who could each approve everything alone (owners further from the
+	// files, e.g. a member of the root's team), sorted.
+	OnePerson []string `json:"one_person,omitempty"`
 	// Diagnostics are the errors in the OWNERS files the check depends on
 	// (as in Result): suggestions made past them may be wrong.
 	Diagnostics Diagnostics `json:"diagnostics,omitempty"`
@@ -76,7 +80,42 @@ func Suggest(res *Result) *Suggestion {
 		sa.AnyOf = replacements(p, picked, needs, blockedEmails(res))
 		s.Approvers = append(s.Approvers, sa)
 	}
+	if len(picked) > 1 && len(unresolved) == 0 {
+		s.OnePerson = onePerson(needs, blockedEmails(res))
+	}
 	return s
+}
+
+// onePerson returns the people who alone complete every need, at any
+// level: an owner of each file (one approval needed) who is a member of
+// each team still missing.
+func onePerson(needs []*need, blocked map[string]bool) []string {
+	var out []string
+	if len(needs) == 0 {
+		return nil
+	}
+	for _, p := range needs[0].o.People() {
+		if blocked[p] {
+			continue
+		}
+		ok := true
+		for _, n := range needs {
+			if n.f.Need > 1 || n.f.Need == 1 && !n.o.IsOwner(p) {
+				ok = false
+				break
+			}
+			for _, members := range n.reach {
+				if !members[p] {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // replacements returns, with p, the people who could each replace p among

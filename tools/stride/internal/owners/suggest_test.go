@@ -157,3 +157,25 @@ func TestSuggestAnyOfTeam(t *testing.T) {
 		t.Errorf("a file only solo can approve at the closest level: %+v", s.Approvers)
 	}
 }
+
+// TestSuggestOnePerson: two closest owners are suggested, and the one
+// person who could approve everything (the root's) is named as well.
+func TestSuggestOnePerson(t *testing.T) {
+	tree, _ := Load(mapFS(map[string]string{
+		"OWNERS":   "root@x.example\n",
+		"a/OWNERS": "ann@x.example\n",
+		"b/OWNERS": "bob@x.example\n",
+		"a/f":      "", "b/f": "",
+	}))
+	s := Suggest(Check(CheckInput{Head: tree, Changes: changesOf("a/f", "b/f")}))
+	if diff := cmp.Diff([]string{"ann@x.example", "bob@x.example"}, suggested(s)); diff != "" {
+		t.Errorf("closest owners (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"root@x.example"}, s.OnePerson); diff != "" {
+		t.Errorf("one person (-want +got):\n%s", diff)
+	}
+	s = Suggest(Check(CheckInput{Head: tree, Changes: changesOf("a/f")}))
+	if s.OnePerson != nil {
+		t.Errorf("one approver suggested, yet OnePerson = %v", s.OnePerson)
+	}
+}
