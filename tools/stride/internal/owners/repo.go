@@ -98,21 +98,11 @@ func CheckRepo(r *gitrepo.Repo, opts RepoCheck) (*Result, error) {
 		return nil, err
 	}
 	approvals, unmatched := TrailerApprovals(commits)
-	if opts.Reviews != nil {
-		name := opts.ReviewsName
-		if name == "" {
-			name = "approvals"
-		}
-		ra, ru, err := ParseReviews(name, opts.Reviews, baseTree.EmailForLogin)
-		if err != nil {
-			return nil, err
-		}
-		approvals = append(approvals, ra...)
-		unmatched = append(unmatched, ru...)
+	ra, ru, err := opts.givenApprovals(baseTree)
+	if err != nil {
+		return nil, err
 	}
-	for _, a := range opts.Approvers {
-		approvals = append(approvals, Approval{Email: strings.ToLower(a), Source: "flag"})
-	}
+	approvals, unmatched = append(approvals, ra...), append(unmatched, ru...)
 	authors := opts.Authors
 	if authors == nil {
 		seen := map[string]bool{}
@@ -130,6 +120,27 @@ func CheckRepo(r *gitrepo.Repo, opts RepoCheck) (*Result, error) {
 	})
 	res.Base, res.Head = base.String(), head.String()
 	return res, nil
+}
+
+// givenApprovals are the approvals of the reviews file (logins mapped
+// through logins' OWNERS_ALIASES) and of Approvers.
+func (opts RepoCheck) givenApprovals(logins *Tree) ([]Approval, []Unmatched, error) {
+	var approvals []Approval
+	var unmatched []Unmatched
+	if opts.Reviews != nil {
+		name := opts.ReviewsName
+		if name == "" {
+			name = "approvals"
+		}
+		var err error
+		if approvals, unmatched, err = ParseReviews(name, opts.Reviews, logins.EmailForLogin); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, a := range opts.Approvers {
+		approvals = append(approvals, Approval{Email: strings.ToLower(a), Source: "flag"})
+	}
+	return approvals, unmatched, nil
 }
 
 // checkPaths is CheckRepo for opts.Paths.
@@ -150,19 +161,9 @@ func checkPaths(r *gitrepo.Repo, opts RepoCheck) (*Result, error) {
 	for i, p := range opts.Paths {
 		changes[i] = gitrepo.Change{Path: p, Status: gitrepo.Modified}
 	}
-	var approvals []Approval
-	var unmatched []Unmatched
-	if opts.Reviews != nil {
-		name := opts.ReviewsName
-		if name == "" {
-			name = "approvals"
-		}
-		if approvals, unmatched, err = ParseReviews(name, opts.Reviews, tree.EmailForLogin); err != nil {
-			return nil, err
-		}
-	}
-	for _, a := range opts.Approvers {
-		approvals = append(approvals, Approval{Email: strings.ToLower(a), Source: "flag"})
+	approvals, unmatched, err := opts.givenApprovals(tree)
+	if err != nil {
+		return nil, err
 	}
 	res := Check(CheckInput{Head: tree, Base: tree, Changes: changes, Authors: opts.Authors,
 		NoSelfApproval: opts.NoSelfApproval, Approvals: approvals, Unmatched: unmatched})
