@@ -158,7 +158,11 @@ func (r *runner) checkout(ctx context.Context, rev string) error {
 	if _, _, err := r.run(ctx, "git", "checkout", "-q", "--force", "--detach", rev); err != nil {
 		return err
 	}
-	_, _, err := r.run(ctx, "git", "clean", "-fdq")
+	// Submodules at their gitlinked commits (a synthetic workspace has one).
+	if _, _, err := r.run(ctx, "git", "clean", "-ffdq"); err != nil {
+		return err
+	}
+	_, _, err := r.run(ctx, "git", "-c", "protocol.file.allow=always", "submodule", "update", "-q", "--init", "--recursive", "--force")
 	return err
 }
 

@@ -419,8 +419,15 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// checkout checks rev out with its submodules at their gitlinked commits
+// (so that Bazel builds what the commit names): clean -ff also removes a
+// submodule's checkout left at a path rev no longer has.
 func checkout(repo, rev string) error {
-	for _, args := range [][]string{{"checkout", "-q", "--force", "--detach", rev}, {"clean", "-fdq"}} {
+	for _, args := range [][]string{
+		{"checkout", "-q", "--force", "--detach", rev},
+		{"clean", "-ffdq"},
+		{"-c", "protocol.file.allow=always", "submodule", "update", "-q", "--init", "--recursive", "--force"},
+	} {
 		cmd := exec.Command("git", args...)
 		cmd.Dir = repo
 		if out, err := cmd.CombinedOutput(); err != nil {

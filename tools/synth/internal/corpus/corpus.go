@@ -4,7 +4,8 @@
 // kinds cover what `stride affected` must handle: source, data and genrule
 // inputs, BUILD attributes, new and deleted targets and packages, renames,
 // .bzl macros, WORKSPACE/deps.bzl/go.mod/go.sum, .bazelrc, files outside
-// any package, merge commits and force pushes.
+// any package, a git submodule (its content, gitlink, path and
+// .gitmodules), merge commits and force pushes.
 package corpus
 
 import (
@@ -150,6 +151,12 @@ func (g *Generator) one(k kind) error {
 	if err != nil {
 		return err
 	}
+	links, err := syncSub(g.Repo, m)
+	if err != nil {
+		return err
+	}
+	paths = append(paths, links...)
+	sort.Strings(paths)
 	if len(paths) == 0 {
 		g.Repo.Reset(g.cur.Render(g.Bootstrap))
 		return errSkip

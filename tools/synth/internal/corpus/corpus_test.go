@@ -21,10 +21,7 @@ func generate(t *testing.T, dir string, changes int) Manifest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rp.Apply(m.Render(boot)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rp.Commit("initial"); err != nil {
+	if _, err := WriteInitial(rp, boot, m, "initial"); err != nil {
 		t.Fatal(err)
 	}
 	g, err := New(rp, boot, m, 5)

@@ -9,7 +9,9 @@ import (
 
 // kinds is every change kind. Weights favour cheap, common changes (source
 // edits) over ones that make Bazel rebuild most of the workspace.
-var kinds = []kind{
+var kinds = append(mainKinds, subKinds...)
+
+var mainKinds = []kind{
 	// Source files, data and genrule inputs.
 	{"src-body", 12, srcBody},
 	{"src-add-func", 6, func(m *model.Model, r *rand.Rand) (string, bool) {

@@ -51,6 +51,11 @@ func (m *Model) Render(bootstrap map[string][]byte) map[string][]byte {
 	for k, v := range m.Docs {
 		put(k, v)
 	}
+	if m.Sub != nil {
+		// The submodule's files are its own repository's (SubFiles); the
+		// superproject holds .gitmodules and a gitlink.
+		put(".gitmodules", m.Sub.Gitmodules())
+	}
 	if m.ExtraRepos > 0 {
 		put("third_party/extra/WORKSPACE", "workspace(name = \"synth_extra\")\n")
 		put("third_party/extra/BUILD.bazel", "")
@@ -146,8 +151,8 @@ go_repository(
     name = "org_golang_x_sys",
     build_naming_convention = "import_alias",
     importpath = "golang.org/x/sys",
-    sum = "h1:DBdB3niSjOA/O0blCZBqDefyWNYveAYMNF1Wum0DYQ4=",
-    version = "v0.18.0",
+    sum = "h1:RI27ohtqKCnwULzJLqkv897zojh5/DwS/ENaMzUOaWI=",
+    version = "v0.22.0",
 )
 
 go_repository(
@@ -293,12 +298,18 @@ func (m *Model) renderPkg(p *Pkg, ix map[int]*Pkg, put func(string, string)) {
 	for i, d := range p.Deps {
 		imports = append(imports, fmt.Sprintf("\td%d \"%s/%s\"", i, Module, ix[d].Dir))
 	}
+	for _, lib := range p.SubDeps {
+		imports = append(imports, fmt.Sprintf("\t%s \"%s/%s\"", lib, SubImport, lib))
+	}
 	if len(imports) > 0 {
 		fmt.Fprintf(&s, "import (\n%s\n)\n\n", strings.Join(imports, "\n"))
 	}
 	fmt.Fprintf(&s, "var value = %d", p.Const)
 	for i := range p.Deps {
 		fmt.Fprintf(&s, " + d%d.Value()%%7", i)
+	}
+	for _, lib := range p.SubDeps {
+		fmt.Fprintf(&s, " + %s.Value()%%7", lib)
 	}
 	if p.Gen {
 		s.WriteString(" + genValue%5")
@@ -401,6 +412,9 @@ func (m *Model) renderPkg(p *Pkg, ix map[int]*Pkg, put func(string, string)) {
 	}
 	for _, d := range p.UnusedDeps {
 		deps = append(deps, "//"+ix[d].Dir+":"+ix[d].Name())
+	}
+	for _, lib := range p.SubDeps {
+		deps = append(deps, m.Sub.Label(lib))
 	}
 	writeList(&b, "deps", deps)
 	b.WriteString(")\n")

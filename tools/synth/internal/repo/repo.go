@@ -6,6 +6,8 @@ package repo
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -85,6 +87,10 @@ type Repo struct {
 	files map[string][]byte
 	// commits counts commits made, for deterministic dates.
 	commits int
+	// subs are the submodules' repositories (Sub); trees maps the tree
+	// ids (and file-set digests) of the commits CommitFiles made to them.
+	subs  map[string]*Repo
+	trees map[string]string
 }
 
 // Init creates dir (which must not exist or be empty) as a git repository
@@ -193,4 +199,139 @@ func (r *Repo) Git(args ...string) (string, error) {
 		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
+}
+
+// Sub returns the repository of the submodule called name, kept inside the
+// workspace's git directory (DIR/.git/synth/NAME, with a work tree, on
+// branch main): created on first use, then the same one.
+func (r *Repo) Sub(name string) (*Repo, error) {
+	if s := r.subs[name]; s != nil {
+		return s, nil
+	}
+	s, err := Init(filepath.Join(r.Dir, ".git", "synth", name))
+	if err != nil {
+		return nil, fmt.Errorf("submodule %s: %w", name, err)
+	}
+	s.trees = map[string]string{}
+	if r.subs == nil {
+		r.subs = map[string]*Repo{}
+	}
+	r.subs[name] = s
+	return s, nil
+}
+
+// CommitFiles returns a commit of the repository whose tree is exactly
+// files: the first commit made with that tree, or a new commit on the
+// current branch. It leaves the work tree empty: a submodule's repository
+// lives inside the workspace's .git directory, where Bazel would
+// otherwise find its BUILD files as packages (//.git/synth/sub/...).
+func (r *Repo) CommitFiles(files map[string][]byte, msg string) (string, error) {
+	key := filesKey(files)
+	if c, ok := r.trees[key]; ok {
+		return c, nil
+	}
+	if _, err := r.Apply(files); err != nil {
+		return "", err
+	}
+	defer r.Apply(map[string][]byte{})
+	if _, err := r.Git("add", "-A"); err != nil {
+		return "", err
+	}
+	out, err := r.Git("write-tree")
+	if err != nil {
+		return "", err
+	}
+	tree := strings.TrimSpace(out)
+	if c, ok := r.trees[tree]; ok {
+		r.trees[key] = c
+		return c, nil
+	}
+	c, err := r.Commit(msg)
+	if err != nil {
+		return "", err
+	}
+	if r.trees == nil {
+		r.trees = map[string]string{}
+	}
+	r.trees[tree], r.trees[key] = c, c
+	return c, nil
+}
+
+// filesKey is a digest of a file set (paths and contents).
+func filesKey(files map[string][]byte) string {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(files[p]))
+		h.Write(files[p])
+	}
+	return "files:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// Gitlinks returns the gitlinks of the index (path -> commit).
+func (r *Repo) Gitlinks() (map[string]string, error) {
+	out, err := r.Git("ls-files", "-s")
+	if err != nil {
+		return nil, err
+	}
+	links := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		// "160000 SHA 0\tPATH"
+		if !strings.HasPrefix(line, "160000 ") {
+			continue
+		}
+		f := strings.Fields(line)
+		if i := strings.IndexByte(line, '\t'); i > 0 && len(f) >= 2 {
+			links[line[i+1:]] = f[1]
+		}
+	}
+	return links, nil
+}
+
+// SetGitlinks makes the index's gitlinks exactly links (path -> commit)
+// and returns the paths it changed. The submodules stay unpopulated: an
+// empty directory at each gitlink, which git treats as unchanged, so a
+// later Commit (git add -A) keeps the gitlinks as set.
+func (r *Repo) SetGitlinks(links map[string]string) ([]string, error) {
+	have, err := r.Gitlinks()
+	if err != nil {
+		return nil, err
+	}
+	var touched []string
+	for p := range have {
+		if _, ok := links[p]; ok {
+			continue
+		}
+		if _, err := r.Git("update-index", "--force-remove", "--", p); err != nil {
+			return nil, err
+		}
+		os.Remove(filepath.Join(r.Dir, filepath.FromSlash(p))) // only if empty
+		touched = append(touched, p)
+	}
+	for p, c := range links {
+		if have[p] == c {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(r.Dir, filepath.FromSlash(p)), 0o755); err != nil {
+			return nil, err
+		}
+		if _, err := r.Git("update-index", "--add", "--cacheinfo", "160000,"+c+","+p); err != nil {
+			return nil, err
+		}
+		touched = append(touched, p)
+	}
+	sort.Strings(touched)
+	return touched, nil
+}
+
+// InitSubmodules clones and checks out the submodules at their gitlinks
+// (git submodule update --init --recursive), as a clone made with
+// --recurse-submodules would have them.
+func (r *Repo) InitSubmodules() error {
+	_, err := r.Git("-c", "protocol.file.allow=always", "submodule", "update", "-q", "--init", "--recursive", "--force")
+	return err
 }

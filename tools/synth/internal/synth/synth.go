@@ -20,9 +20,12 @@ import (
 const usage = `usage: synth -out DIR [-targets N] [-seed S] [-changes K] [-bootstrap ROOT] [-manifest FILE] [-force]
 
 Generates a synthetic Bazel 4 Go workspace of N rule targets (layered DAG of
-go_library/go_test/go_binary, genrules, .bzl macros, two external modules)
+go_library/go_test/go_binary, genrules, .bzl macros, two external modules,
+a git submodule at third_party/sub whose packages two libraries import)
 as a git repository with an initial commit, then K seeded changes on top
-(one commit each; merges and force pushes included). The manifest (JSON,
+(one commit each; merges, force pushes and submodule changes included;
+the submodule's repository is DIR/.git/synth/sub, and it is checked out
+at head's gitlink at the end). The manifest (JSON,
 schema stride.synth-corpus/v1) lists every change's kind, base and head.
 The same flags always give the same files and commit ids.
 
@@ -98,10 +101,7 @@ func run(out string, targets int, seed int64, changes int, bootstrap, manifest s
 	if err != nil {
 		return err
 	}
-	if _, err := rp.Apply(m.Render(boot)); err != nil {
-		return err
-	}
-	initial, err := rp.Commit(fmt.Sprintf("synthetic monorepo: %d targets, seed %d", m.Targets(), seed))
+	initial, err := corpus.WriteInitial(rp, boot, m, fmt.Sprintf("synthetic monorepo: %d targets, seed %d", m.Targets(), seed))
 	if err != nil {
 		return err
 	}
@@ -115,6 +115,11 @@ func run(out string, targets int, seed int64, changes int, bootstrap, manifest s
 		if err := g.Generate(changes); err != nil {
 			return err
 		}
+	}
+	// Check the submodule out at head's gitlink, as a clone made with
+	// --recurse-submodules would: Bazel at head needs its packages.
+	if err := rp.InitSubmodules(); err != nil {
+		return err
 	}
 	if manifest == "" {
 		manifest = filepath.Join(out, ".git", "synth", "corpus.json")

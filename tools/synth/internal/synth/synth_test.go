@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strideci/monorepo/tools/synth/internal/corpus"
 )
 
 func TestMainUsage(t *testing.T) {
@@ -18,14 +20,19 @@ func TestMainUsage(t *testing.T) {
 	}
 }
 
-func TestMainGenerates(t *testing.T) {
+// fakeRoot is a fake monorepo root with the bootstrap files.
+func fakeRoot(t *testing.T) string {
 	root := t.TempDir()
-	// A fake monorepo root with the bootstrap files.
 	for _, f := range []string{"WORKSPACE", "go.mod", "tools/bazel/gomod_repo.bzl", "third_party/bazel/rules_cc/WORKSPACE"} {
 		p := filepath.Join(root, f)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte("# "+f+"\n"), 0o644)
 	}
+	return root
+}
+
+func TestMainGenerates(t *testing.T) {
+	root := fakeRoot(t)
 	out := filepath.Join(t.TempDir(), "ws")
 	var stdout, stderr bytes.Buffer
 	args := []string{"-out", out, "-targets", "60", "-changes", "3", "-bootstrap", root}
@@ -55,4 +62,29 @@ func TestMainGenerates(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(other, "precious")); err != nil {
 		t.Error("-force deleted a foreign directory")
 	}
+}
+
+// TestBenchSampleHasSubmoduleChange: ci/bench sample (run by ci/test)
+// checks the first 5 changes of `synth -targets 50 -seed 1 -changes 6`
+// with Bazel; one of them must change the submodule, the one soundness
+// defect stride ever had. If the seeded order moves, change the sample.
+func TestBenchSampleHasSubmoduleChange(t *testing.T) {
+	root := fakeRoot(t)
+	out := filepath.Join(t.TempDir(), "ws")
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"-out", out, "-targets", "50", "-seed", "1", "-changes", "6", "-bootstrap", root}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	mf, err := corpus.ReadManifest(filepath.Join(out, ".git", "synth", "corpus.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, c := range mf.Changes[:5] {
+		kinds = append(kinds, c.Kind)
+		if strings.HasPrefix(c.Kind, "submodule-") {
+			return
+		}
+	}
+	t.Errorf("ci/bench sample's changes %v include no submodule change", kinds)
 }
