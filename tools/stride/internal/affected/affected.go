@@ -386,6 +386,7 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 		return nil, err
 	}
 	c.changes.markTestOnlyRC(c.base.files, c.head.files)
+	c.changes.outsideRCClean = outsideRCClean(c.root)
 	p := makePlan(st, c.changes, c.base.files, c.head.files)
 	c.stacks = p.stacks
 	markTreesRead()

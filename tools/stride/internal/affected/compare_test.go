@@ -179,9 +179,12 @@ func TestWorkspaceSkeleton(t *testing.T) {
 	ws := func(text string) *fileSet {
 		return &fileSet{entries: map[string]gitrepo.TreeEntry{}, disk: writeTemp(t, map[string]string{"WORKSPACE": text})}
 	}
-	base := workspaceSkeleton(ws(`workspace(name = "x")
+	base, reg := workspaceSkeleton(ws(`workspace(name = "x")
 http_archive(name = "a", urls = ["u1"])
 `), snapWith())
+	if reg {
+		t.Error("a WORKSPACE of repository definitions registers toolchains")
+	}
 	tests := []struct {
 		name, text string
 		same       bool
@@ -199,11 +202,19 @@ http_archive(name = "a", urls = ["u1"])
 		{"toolchains", "workspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\nregister_toolchains(\"//tc:all\")\n", false},
 		{"other rule class with the same name", "workspace(name = \"x\")\ngit_repository(name = \"a\")\n", false},
 		{"workspace name", "workspace(name = \"y\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\n", false},
+		{"a macro of another repository", "workspace(name = \"x\")\nload(\"@a//:deps.bzl\", \"a_setup\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\na_setup()\n", false},
+		{"native.register_execution_platforms", "workspace(name = \"x\")\nhttp_archive(name = \"a\", urls = [\"u1\"])\nnative.register_execution_platforms(\"//p:all\")\n", false},
 	}
+	// What may register toolchains or platforms (toolchains.go).
+	regs := map[string]bool{"a macro that registers toolchains": true, "a variable a registration reads": true,
+		"toolchains": true, "a macro of another repository": true, "native.register_execution_platforms": true}
 	for _, tc := range tests {
-		got := workspaceSkeleton(ws(tc.text), snapWith())
+		got, reg := workspaceSkeleton(ws(tc.text), snapWith())
 		if (got == base) != tc.same {
 			t.Errorf("%s: same skeleton = %v, want %v", tc.name, got == base, tc.same)
+		}
+		if reg != regs[tc.name] {
+			t.Errorf("%s: registers = %v, want %v", tc.name, reg, regs[tc.name])
 		}
 	}
 	// A macro of a loaded workspace .bzl that only defines repositories
@@ -212,11 +223,18 @@ http_archive(name = "a", urls = ["u1"])
 		"WORKSPACE":     "workspace(name = \"x\")\nload(\"//:workspace.bzl\", \"setup\")\nsetup()\n",
 		"workspace.bzl": "load(\"@bazel_tools//tools/build_defs/repo:http.bzl\", \"http_archive\")\n\ndef setup():\n    TAG = \"v2\"\n    http_archive(name = \"a\", urls = [TAG])\n",
 	})}
-	if got := workspaceSkeleton(loaded, snapWith()); got != base {
-		t.Error("a loaded macro that only defines repositories changed the skeleton")
+	if got, reg := workspaceSkeleton(loaded, snapWith()); got != base || reg {
+		t.Errorf("a loaded macro that only defines repositories changed the skeleton (or registers: %v)", reg)
 	}
-	macro := workspaceSkeleton(ws("def deps():\n    http_archive(name = \"a\", urls = [\"u1\"])\n    register_toolchains(\"//tc:all\")\n\ndeps()\n"), snapWith())
-	commented := workspaceSkeleton(ws("def deps():\n    # note\n\n    http_archive(name = \"a\", urls = [\"u1\"])\n\n    # more\n    register_toolchains(\"//tc:all\")  # why\n\n\ndeps()\n"), snapWith())
+	loadedReg := &fileSet{entries: map[string]gitrepo.TreeEntry{}, disk: writeTemp(t, map[string]string{
+		"WORKSPACE":     "workspace(name = \"x\")\nload(\"//:workspace.bzl\", \"setup\")\nsetup()\n",
+		"workspace.bzl": "def setup():\n    native.register_toolchains(\"@a//:tc\")\n",
+	})}
+	if _, reg := workspaceSkeleton(loadedReg, snapWith()); !reg {
+		t.Error("a loaded macro calling native.register_toolchains does not register")
+	}
+	macro, _ := workspaceSkeleton(ws("def deps():\n    http_archive(name = \"a\", urls = [\"u1\"])\n    register_toolchains(\"//tc:all\")\n\ndeps()\n"), snapWith())
+	commented, _ := workspaceSkeleton(ws("def deps():\n    # note\n\n    http_archive(name = \"a\", urls = [\"u1\"])\n\n    # more\n    register_toolchains(\"//tc:all\")  # why\n\n\ndeps()\n"), snapWith())
 	if macro != commented {
 		t.Error("comments and blank lines inside a WORKSPACE function changed the skeleton")
 	}
@@ -230,6 +248,30 @@ func writeTemp(t *testing.T, files map[string]string) string {
 		}
 	}
 	return d
+}
+
+func TestRCMayRegister(t *testing.T) {
+	for text, want := range map[string]bool{
+		"":                                    false,
+		"build --jobs=2\ntest --test_env=A=1": false,
+		"build --override_repository=platforms=/x": false,
+		"build --extra_toolchains=//tc:all":        true,
+		"build --noincompatible_x --platforms //p": true,
+		"build --host_javabase=x":                  true,
+		"build --define=x=@r//:y":                  true,
+		"build --@r//:flag=1":                      true,
+		"build --jobs=2 # --extra_toolchains=x":    false,
+	} {
+		if got := rcMayRegister(text); got != want {
+			t.Errorf("rcMayRegister(%q) = %v, want %v", text, got, want)
+		}
+	}
+	for name, want := range map[string]bool{"rules": false, "remotejdk11_linux": true, "remotejdk17_linux": true,
+		"local_config_cc": true, "rules_java": true, "remote_java_tools": true, "io_bazel_rules_go": false} {
+		if got := builtinToolchainRepo(name); got != want {
+			t.Errorf("builtinToolchainRepo(%q) = %v, want %v", name, got, want)
+		}
+	}
 }
 
 func TestTestOnlyChange(t *testing.T) {

@@ -50,6 +50,10 @@ type changeSet struct {
 	// markTestOnlyRC); testFlags names them.
 	testOnlyRC bool
 	testFlags  []string
+	// outsideRCClean: the rc files git does not version select no
+	// toolchain or platform (outsideRCClean); set by the caller that
+	// knows the workspace, false (the safe answer) otherwise.
+	outsideRCClean bool
 }
 
 // markTestOnlyRC sets cs.testOnlyRC when .bazelrc files changed and the
@@ -322,7 +326,8 @@ func (c *comparison) globals() {
 // repos returns the repositories whose definition changed. A changed
 // repository that no target of either side is in may still matter through
 // toolchain resolution: everything is then affected, except for Gazelle's
-// go_repository, which defines no toolchains.
+// go_repository, which defines no toolchains, and for a repository nothing
+// can register a toolchain or platform from (see toolchains.go).
 func (c *comparison) repos() map[string]bool {
 	used := map[string]bool{}
 	for _, s := range []*Snapshot{c.base, c.head} {
@@ -353,6 +358,9 @@ func (c *comparison) repos() map[string]bool {
 			continue
 		}
 		if br.Class == "go_repository" && c.head.Repos[name].Class == "go_repository" {
+			continue
+		}
+		if c.base.NoRegistrations && c.head.NoRegistrations && c.files.outsideRCClean && !builtinToolchainRepo(name) {
 			continue
 		}
 		c.global = append(c.global, reason(KindGlobal, "@"+name,

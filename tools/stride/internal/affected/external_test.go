@@ -1,6 +1,7 @@
 package affected
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -54,7 +55,9 @@ sh_library(name = "plain", srcs = ["plain.sh"])
 // files: a change affects exactly the targets that depend on the
 // repositories whose definition changed; changes to the WORKSPACE outside
 // repository definitions, to .bazelversion, and to repositories no target
-// uses (which may provide toolchains) affect everything.
+// uses that a registration or a .bazelrc flag may name (they may provide
+// toolchains) affect everything; an unused repository nothing can
+// register from affects nothing.
 func TestExternalRepositories(t *testing.T) {
 	w, c0 := newTestWS(t, extFiles)
 	r := w.repo
@@ -75,6 +78,16 @@ func TestExternalRepositories(t *testing.T) {
 	c8 := commit("bind in WORKSPACE", map[string]string{"WORKSPACE": mustRead(w, "WORKSPACE") + `bind(name = "x", actual = "//app:plain")` + "\n"})
 	// Debian's bazel wrapper accepts only "latest" or an installed version.
 	c9 := commit("bazel version", map[string]string{".bazelversion": "latest\n"})
+	// An unused repository that a registration or a flag may name.
+	c10 := commit("register toolchains", map[string]string{"WORKSPACE": mustRead(w, "WORKSPACE") + `register_toolchains("@c_repo//:all")` + "\n"})
+	c11 := commit("registered repository changed", map[string]string{"deps.bzl": replaceIn(w, "deps.bzl", `build_file_content = "# changed",`, `build_file_content = "# changed again",`)})
+	c12 := commit("platforms flag", map[string]string{
+		"WORKSPACE": strings.Replace(mustRead(w, "WORKSPACE"), `register_toolchains("@c_repo//:all")`+"\n", "", 1),
+		".bazelrc":  "build --platforms=@c_repo//:p\n",
+	})
+	c13 := commit("repository a flag names changed", map[string]string{"deps.bzl": replaceIn(w, "deps.bzl", `build_file_content = "# changed again",`, `build_file_content = "# and again",`)})
+	c14 := commit("no flag", map[string]string{".bazelrc": "build --jobs=2\n"})
+	c15 := commit("unused repository changed again", map[string]string{"deps.bzl": replaceIn(w, "deps.bzl", `build_file_content = "# and again",`, `build_file_content = "",`)})
 
 	w.runCases([]affectedCase{
 		{name: "local_repository source", base: c0, head: c1, want: []string{"//app:useext"},
@@ -87,8 +100,14 @@ func TestExternalRepositories(t *testing.T) {
 			reasons: map[string][]string{"//app:usenew": {"external repository newext changed"}}},
 		{name: "file in new_local_repository", base: c4, head: c5, want: []string{"//app:useb"}},
 		{name: "new unused repository", base: c5, head: c6},
-		{name: "unused repository changed", base: c6, head: c7, everything: true},
+		// Nothing registers toolchains or platforms: no target uses it, so
+		// nothing is affected.
+		{name: "unused repository changed", base: c6, head: c7},
 		{name: "WORKSPACE bind", base: c7, head: c8, everything: true},
 		{name: "bazelversion", base: c8, head: c9, everything: true},
+		{name: "WORKSPACE registers toolchains", base: c9, head: c10, everything: true},
+		{name: "unused repository changed, WORKSPACE registers toolchains", base: c10, head: c11, everything: true},
+		{name: "unused repository changed, .bazelrc names platforms", base: c12, head: c13, everything: true},
+		{name: "unused repository changed, no registration again", base: c14, head: c15},
 	})
 }

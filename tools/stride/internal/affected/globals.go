@@ -23,7 +23,8 @@ const (
 func computeGlobals(files *fileSet, snap *Snapshot) map[string]string {
 	g := map[string]string{}
 	rcFiles := map[string]bool{}
-	g[globalBazelrc] = digestString(bazelrcText(files, ".bazelrc", rcFiles, 0))
+	rc := bazelrcText(files, ".bazelrc", rcFiles, 0)
+	g[globalBazelrc] = digestString(rc)
 	if b, ok := files.read(".bazelversion"); ok {
 		g[globalBazelVersion] = strings.TrimSpace(string(b))
 	}
@@ -36,7 +37,9 @@ func computeGlobals(files *fileSet, snap *Snapshot) map[string]string {
 	for p := range rcFiles {
 		g[globalRCFilePrefix+p] = files.digest(p)
 	}
-	g[globalWorkspace] = workspaceSkeleton(files, snap)
+	var reg bool
+	g[globalWorkspace], reg = workspaceSkeleton(files, snap)
+	snap.NoRegistrations = !reg && !rcMayRegister(rc)
 	return g
 }
 
@@ -201,7 +204,11 @@ var rcBoolFlags = map[string]bool{
 // (RULES_GIT_TAG = "...") and loads that nothing left uses. So a refactor
 // of how repositories are defined changes nothing here, and a changed
 // definition affects what uses that repository.
-func workspaceSkeleton(files *fileSet, snap *Snapshot) string {
+//
+// It also reports whether what is left may register toolchains or
+// execution platforms (registers): a register_* call, a load from another
+// repository, or an unparseable file.
+func workspaceSkeleton(files *fileSet, snap *Snapshot) (string, bool) {
 	h := newHash("workspace")
 	name := "WORKSPACE.bazel"
 	data, ok := files.read(name)
@@ -210,11 +217,11 @@ func workspaceSkeleton(files *fileSet, snap *Snapshot) string {
 		data, ok = files.read(name)
 	}
 	if !ok {
-		return h.sum()
+		return h.sum(), false
 	}
 	s := &skeleton{files: files, snap: snap, h: h, seen: map[string]bool{}, parsed: map[string]*wsFile{}}
 	s.file(name, "", data, true)
-	return h.sum()
+	return h.sum(), s.registers
 }
 
 type skeleton struct {
@@ -223,6 +230,8 @@ type skeleton struct {
 	h      *hasher
 	seen   map[string]bool
 	parsed map[string]*wsFile
+	// registers: a file may register toolchains or platforms (registers).
+	registers bool
 }
 
 // wsFile is a WORKSPACE or workspace .bzl file, parsed, without comments
@@ -324,9 +333,13 @@ func (s *skeleton) file(p, pkg string, data []byte, isWorkspace bool) {
 	}
 	if wf.err {
 		s.h.bytes(data)
+		s.registers = true
 		return
 	}
 	stmts := pruneTop(wf.stmts, wf.noops, isWorkspace)
+	if registers(stmts, func(l *bzl.LoadStmt) bool { _, _, local := s.localLoad(l, pkg); return !local }) {
+		s.registers = true
+	}
 	// Statement by statement, so blank lines between them do not count.
 	for _, st := range stmts {
 		s.h.str(bzl.FormatString(st))

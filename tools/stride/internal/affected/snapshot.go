@@ -36,6 +36,11 @@ type Snapshot struct {
 	// Globals are settings that can change any target: .bazelrc,
 	// .bazelversion, the WORKSPACE outside repository definitions...
 	Globals map[string]string `json:"globals"`
+	// NoRegistrations: the WORKSPACE (with the workspace .bzl files it
+	// loads) and the .bazelrc register no toolchain or platform and load
+	// no macro of another repository (see toolchains.go). False when
+	// unknown (maps cached before it existed).
+	NoRegistrations bool `json:"noreg,omitempty"`
 }
 
 // Node types.
