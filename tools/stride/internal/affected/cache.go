@@ -105,7 +105,7 @@ func (c *cache) putDelta(key string, s *Snapshot, parentKey string, parent *Snap
 		return nil
 	}
 	d := &diskSnapshot{Format: s.Format, Commit: s.Commit, Workspace: s.Workspace, Repos: s.Repos, Globals: s.Globals,
-		Parent: parentKey, Changed: map[string]*Node{}}
+		NoRegistrations: s.NoRegistrations, Parent: parentKey, Changed: map[string]*Node{}}
 	for name, n := range s.Nodes {
 		if parent.Nodes[name] != n {
 			d.Changed[name] = n
@@ -126,7 +126,7 @@ func (c *cache) putDelta(key string, s *Snapshot, parentKey string, parent *Snap
 // apply rebuilds a delta's snapshot on its parent.
 func (d *diskSnapshot) apply(parent *Snapshot) *Snapshot {
 	s := &Snapshot{Format: d.Format, Commit: d.Commit, Workspace: d.Workspace, Repos: d.Repos, Globals: d.Globals,
-		Nodes: make(map[string]*Node, len(parent.Nodes))}
+		NoRegistrations: d.NoRegistrations, Nodes: make(map[string]*Node, len(parent.Nodes))}
 	if s.Repos == nil {
 		s.Repos = map[string]*Repo{}
 	}
@@ -263,6 +263,8 @@ type diskSnapshot struct {
 	Extra   []string
 	Repos   map[string]*Repo
 	Globals map[string]string
+	// NoRegistrations is Snapshot's (false in files written before it).
+	NoRegistrations bool
 	// A delta (putDelta) has no Names, Nodes and Extra but the key of
 	// its parent, the nodes that differ from the parent's and those the
 	// parent has and it has not.
@@ -279,7 +281,8 @@ type diskNode struct {
 }
 
 func toDisk(s *Snapshot) *diskSnapshot {
-	d := &diskSnapshot{Format: s.Format, Commit: s.Commit, Workspace: s.Workspace, Repos: s.Repos, Globals: s.Globals}
+	d := &diskSnapshot{Format: s.Format, Commit: s.Commit, Workspace: s.Workspace, Repos: s.Repos, Globals: s.Globals,
+		NoRegistrations: s.NoRegistrations}
 	d.Names = make([]string, 0, len(s.Nodes))
 	for name := range s.Nodes {
 		d.Names = append(d.Names, name)
@@ -330,7 +333,7 @@ func (d *diskSnapshot) snapshot() *Snapshot {
 		return nil
 	}
 	s := &Snapshot{Format: d.Format, Commit: d.Commit, Workspace: d.Workspace, Repos: d.Repos, Globals: d.Globals,
-		Nodes: make(map[string]*Node, len(d.Names))}
+		NoRegistrations: d.NoRegistrations, Nodes: make(map[string]*Node, len(d.Names))}
 	if s.Repos == nil {
 		s.Repos = map[string]*Repo{}
 	}
