@@ -35,7 +35,9 @@ func TestMain(m *testing.M) {
 		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Setenv(selfMainEnv, "1") // for the children only
-	os.Exit(m.Run())
+	code := m.Run()
+	envtest.Cleanup()
+	os.Exit(code)
 }
 
 // envFixture is a repository whose builds publish the test services

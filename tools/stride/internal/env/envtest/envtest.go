@@ -55,6 +55,14 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
+// Cleanup removes the test service built by Binary; TestMain calls it
+// after the tests.
+func Cleanup() {
+	if bin != "" {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+}
+
 // Build writes NAME_0.0.0_amd64.deb of s into dir and returns its path.
 func Build(t testing.TB, dir string, s Service) string {
 	t.Helper()
