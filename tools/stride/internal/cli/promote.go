@@ -290,6 +290,9 @@ func robotAfterPublish(on bool, gitDir string) func(ctx context.Context, workDir
 		fs := flag.NewFlagSet("promote", flag.ContinueOnError)
 		var pf promoteFlags
 		pf.add(fs) // the defaults: the store, ci/environments.star, aptly
+		// and the local environments under $STRIDE_ENV_ROOT, deployed to
+		// when they are up on this machine (as promote --auto does).
+		pf.envs.add(fs)
 		pf.repoDir = gitDir
 		o, done, err := pf.options(env)
 		if err != nil {
