@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Env is what a subcommand runs against.
@@ -120,13 +121,29 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stride: unknown command %q (see 'stride help')\n", name)
 		return ExitUsage
 	}
-	if !cmd.NoRepo && !asksHelp(args[1:]) && !(len(args) > 1 && inList(cmd.NoRepoSubs, args[1])) {
+	if needsRepository(cmd, args[1:]) {
 		if err := requireRepository(wd); err != nil {
 			fmt.Fprintf(stderr, "stride %s: %v\n", name, err)
 			return ExitUsage
 		}
 	}
 	return exitCode(stderr, name, cmd.Run(env, args[1:]))
+}
+
+// needsRepository reports whether cmd run with args must be in a git
+// repository: not for NoRepo commands and subcommands, not for help, and
+// not for an unknown subcommand of a command that is only subcommands
+// (its usage error says more).
+func needsRepository(cmd *Command, args []string) bool {
+	if cmd.NoRepo || asksHelp(args) {
+		return false
+	}
+	if len(cmd.Subs) > 0 && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if inList(cmd.NoRepoSubs, args[0]) || cmd.Usage == "" && !inList(cmd.Subs, args[0]) {
+			return false
+		}
+	}
+	return true
 }
 
 func inList(list []string, s string) bool {

@@ -33,6 +33,8 @@ func init() {
 		Summary: "commit policy of a push: messages, file sizes, secrets, Gazelle drift, OWNERS lint",
 		Help:    policyHelp,
 		Subs:    []string{"check", "rules"},
+		// rules only lists the rules.
+		NoRepoSubs: []string{"rules"},
 	}
 	c.Run = func(env *Env, args []string) error {
 		if len(args) == 0 {

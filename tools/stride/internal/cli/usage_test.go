@@ -296,3 +296,18 @@ func TestStrideDocListsEveryCommand(t *testing.T) {
 		t.Errorf("docs/stride.md's command table lacks: %s", strings.Join(missing, ", "))
 	}
 }
+
+// TestNotARepositoryOrder: outside a repository, a command that needs no
+// repository runs, and an unknown subcommand is reported as such.
+func TestNotARepositoryOrder(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errs := runMain(t, "-C", dir, "policy", "rules"); code != 0 || !strings.Contains(out, "subject-length") {
+		t.Errorf("policy rules outside a repository = %d %q %q", code, out, errs)
+	}
+	if code, _, errs := runMain(t, "-C", dir, "sparse", "frob"); code != ExitUsage || !strings.Contains(errs, `unknown subcommand "frob"`) {
+		t.Errorf("sparse frob outside a repository = %d %q", code, errs)
+	}
+	if code, _, errs := runMain(t, "-C", dir, "promote", "abc123", "--to", "dev"); code != ExitUsage || !strings.Contains(errs, "not a git repository") {
+		t.Errorf("promote BUILD outside a repository = %d %q", code, errs)
+	}
+}
