@@ -73,6 +73,7 @@ type supervisor struct {
 	last     []byte
 	build    string
 	sampled  time.Time // the last traffic sample (traffic.go)
+	traffic  *lineLog
 }
 
 // Supervise runs the environment's supervisor until ctx is done: it

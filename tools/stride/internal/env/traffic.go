@@ -61,15 +61,33 @@ func (s *supervisor) sampleTraffic() {
 	if err != nil {
 		return
 	}
-	if err := appendLine(s.l.Traffic(), b, maxSamples); err != nil {
+	if s.traffic == nil {
+		s.traffic = &lineLog{path: s.l.Traffic(), max: maxSamples}
+	}
+	if err := s.traffic.append(b); err != nil {
 		s.logf("traffic sample: %v", err)
 	}
 }
 
-// appendLine appends a line to path; past max lines it keeps the newest
-// half (rewritten atomically).
-func appendLine(path string, line []byte, max int) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+// lineLog is a file of lines bounded to max: past max lines it keeps the
+// newest half (rewritten atomically). It counts the lines it appends, so
+// it reads the file once, not on every append.
+type lineLog struct {
+	path    string
+	max     int
+	n       int
+	counted bool
+}
+
+func (l *lineLog) append(line []byte) error {
+	if !l.counted {
+		lines, err := readLines(l.path)
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		l.n, l.counted = len(lines), true
+	}
+	f, err := os.OpenFile(l.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
@@ -80,16 +98,23 @@ func appendLine(path string, line []byte, max int) error {
 	if err != nil {
 		return err
 	}
-	lines, err := readLines(path)
-	if err != nil || len(lines) <= max {
+	if l.n++; l.n <= l.max {
+		return nil
+	}
+	lines, err := readLines(l.path)
+	if err != nil {
 		return err
 	}
-	keep := strings.Join(lines[len(lines)-max/2:], "\n") + "\n"
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(keep), 0o644); err != nil {
+	keep := lines[len(lines)-l.max/2:]
+	tmp := l.path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strings.Join(keep, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, l.path); err != nil {
+		return err
+	}
+	l.n = len(keep)
+	return nil
 }
 
 func readLines(path string) ([]string, error) {

@@ -28,6 +28,7 @@ func TestTraffic(t *testing.T) {
 	}
 	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	log := &lineLog{path: l.Traffic(), max: maxSamples}
 	for _, smp := range []sample{
 		{Time: at(0), PID: 10, Services: map[string]serviceSample{"alpha": {100, 1}}},
 		{Time: at(5), PID: 10, Services: map[string]serviceSample{"alpha": {150, 1}, "beta": {5, 0}}},
@@ -36,7 +37,7 @@ func TestTraffic(t *testing.T) {
 		{Time: at(20), PID: 11, Services: map[string]serviceSample{"alpha": {70, 0}, "beta": {2, 1}}},
 	} {
 		b, _ := json.Marshal(smp)
-		if err := appendLine(l.Traffic(), b, maxSamples); err != nil {
+		if err := log.append(b); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,15 +65,26 @@ func TestTraffic(t *testing.T) {
 	}
 }
 
-func TestAppendLineKeepsNewestHalf(t *testing.T) {
+func TestLineLogKeepsNewestHalf(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f.jsonl")
 	for i := 0; i < 11; i++ {
-		if err := appendLine(p, []byte{byte('a' + i)}, 10); err != nil {
+		if err := (&lineLog{path: p, max: 10}).append([]byte{byte('a' + i)}); err != nil { // a new supervisor each time: counts once
 			t.Fatal(err)
 		}
 	}
 	lines, err := readLines(p)
 	if err != nil || !reflect.DeepEqual(lines, []string{"g", "h", "i", "j", "k"}) {
 		t.Errorf("lines = %v, %v", lines, err)
+	}
+	// One log appending on: it keeps its count and trims again at 11.
+	l := &lineLog{path: p, max: 10}
+	for i := 0; i < 6; i++ {
+		if err := l.append([]byte{byte('l' + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines, err = readLines(p)
+	if err != nil || !reflect.DeepEqual(lines, []string{"m", "n", "o", "p", "q"}) || l.n != 5 {
+		t.Errorf("lines = %v, %v (count %d)", lines, err, l.n)
 	}
 }

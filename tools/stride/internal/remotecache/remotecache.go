@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -78,15 +77,4 @@ func Flags(u *url.URL, readOnly bool) []string {
 		f = append(f, "--noremote_upload_local_results")
 	}
 	return f
-}
-
-// HasFlag reports whether flags already name a remote cache (the user's
-// own --bazel-flag=--remote_cache=...).
-func HasFlag(flags []string) bool {
-	for _, f := range flags {
-		if strings.HasPrefix(f, "--remote_cache=") {
-			return true
-		}
-	}
-	return false
 }

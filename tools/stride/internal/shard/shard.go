@@ -107,7 +107,7 @@ func Partition(targets []report.Target, durations map[string]int64, n int) Plan 
 	}
 	for _, l := range tests {
 		w := def
-		if d, ok := durations[l]; ok && d > 0 && p.Balance == "durations" {
+		if d := durations[l]; d > 0 {
 			w = d
 		}
 		weight[l] = w
@@ -157,8 +157,9 @@ func Partition(targets []report.Target, durations map[string]int64, n int) Plan 
 // recorded when it ran.
 func Durations(reports []*report.Report) map[string]int64 {
 	d := map[string]int64{}
-	sort.SliceStable(reports, func(i, j int) bool { return reports[i].Started.Before(reports[j].Started) })
-	for _, r := range reports {
+	byTime := append([]*report.Report{}, reports...)
+	sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].Started.Before(byTime[j].Started) })
+	for _, r := range byTime {
 		for _, t := range r.Tests.Results {
 			if t.DurationMS > 0 {
 				d[t.Label] = t.DurationMS
