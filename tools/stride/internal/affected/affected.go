@@ -100,6 +100,15 @@ type Options struct {
 	CacheLimit int64
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Shared, when set, is a store of digest maps shared between
+	// machines (shared.go): maps missing from the local cache are looked
+	// up there before planning, and the maps computed are uploaded
+	// (unless SharedReadOnly).
+	Shared         MapStore
+	SharedReadOnly bool
+	// Warn receives warnings a user should see without -v (a shared store
+	// that does not answer: one line per run); nil: Log only.
+	Warn io.Writer
 	// DeferWrites lets Compute return before the digest maps it computed
 	// are in the cache; the caller must call Result.Wait before it exits
 	// (stride run waits after Bazel has started building).
@@ -179,8 +188,11 @@ type computation struct {
 	// closes, for the early query.
 	stacks bool
 
-	// writes are the digest maps being written to the cache.
+	// writes are the digest maps being written to the cache (and
+	// uploaded to the shared store).
 	writes sync.WaitGroup
+	// shared is the use of Options.Shared; nil without a store.
+	shared *shared
 
 	mu   sync.Mutex
 	exts map[string]*extContent // by query root (guarded by mu)
@@ -196,6 +208,8 @@ type side struct {
 	files  *fileSet
 	key    string   // its digest map's cache key
 	loaded *mapLoad // its map read from the cache, when it is there
+	// remote: loaded came from the shared store, not the cache directory.
+	remote bool
 	out    *sideFuture
 }
 
@@ -352,6 +366,22 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 		baseCached:     c.cache.has(c.base.key),
 		headCached:     !c.opts.Uncommitted && c.cache.has(c.head.key),
 	}
+	if c.opts.Shared != nil {
+		c.shared = &shared{store: c.opts.Shared, readOnly: c.opts.SharedReadOnly, c: c}
+		defer func() { res.Shared = c.shared.result() }()
+		var missing []*side
+		if !st.baseCached && !st.sameCommit {
+			missing = append(missing, c.base)
+		}
+		if !st.headCached && !c.opts.Uncommitted {
+			missing = append(missing, c.head)
+		}
+		if len(missing) > 0 {
+			c.shared.fetch(ctx, missing)
+			st.baseCached = st.baseCached || c.base.remote
+			st.headCached = st.headCached || c.head.remote
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
@@ -420,6 +450,12 @@ func (c *computation) run(ctx context.Context) (_ *Result, err error) {
 		return nil, err
 	}
 	res.Head.Source, res.Base.Source = head.src.name(true), base.src.name(false)
+	if head.src == srcCached && c.head.remote {
+		res.Head.Source = "remote-cache"
+	}
+	if base.src == srcCached && c.base.remote {
+		res.Base.Source = "remote-cache"
+	}
 	if base.failed != nil {
 		res.Base.Source = "failed"
 	}
@@ -444,7 +480,7 @@ func (c *computation) startBackground(gctx context.Context, g *errgroup.Group, s
 		return nil
 	})
 	for _, s := range []*side{c.base, c.head} {
-		if s.head && st.headCached || !s.head && st.baseCached {
+		if (s.head && st.headCached || !s.head && st.baseCached) && !s.remote {
 			s := s
 			s.loaded = &mapLoad{done: make(chan struct{})}
 			g.Go(func() error {

@@ -157,6 +157,9 @@ func (c *computation) store(s *side, out outcome, other *side) {
 		if err != nil {
 			c.logf("%v", err)
 		}
+		if c.shared != nil && s.commit != "" {
+			c.shared.upload(s, out.snap)
+		}
 	}()
 }
 

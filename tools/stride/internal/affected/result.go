@@ -32,6 +32,9 @@ type Result struct {
 	// Bazel skips them in `bazel test //...` and refuses them by name.
 	Incompatible []Removed `json:"incompatible,omitempty"`
 	Stats        Stats     `json:"stats"`
+	// Shared says what came from the shared digest maps
+	// (Options.Shared; docs/scale-out.md), when there is a store.
+	Shared *SharedMaps `json:"shared_maps,omitempty"`
 
 	cmp  *comparison
 	wait func() // set with Options.DeferWrites
@@ -54,7 +57,8 @@ type Side struct {
 	Commit string `json:"commit"`
 	// Uncommitted: the work tree was used (head only).
 	Uncommitted bool `json:"uncommitted,omitempty"`
-	// Source says how the digest map was obtained: "cache", "query" (in
+	// Source says how the digest map was obtained: "cache" (the local
+	// cache directory), "remote-cache" (the shared digest maps), "query" (in
 	// the repository's own workspace), "query-scratch" (a copy of the
 	// commit under the cache directory), "derived" (the other side's map
 	// re-hashed: only file contents changed), "query-incremental" and

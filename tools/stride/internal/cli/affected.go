@@ -13,13 +13,14 @@ import (
 
 	"github.com/strideci/monorepo/tools/stride/internal/affected"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/stride/internal/remotecache"
 )
 
 func init() {
 	c := &Command{
 		Name:    "affected",
 		Summary: "list the Bazel targets a git change affects",
-		Usage:   "stride [-C DIR] affected [--base REV] [--head REV | --uncommitted] [--kind all|test|build] [--json] [--explain LABEL] [--cache-dir DIR]",
+		Usage:   "stride [-C DIR] affected [--base REV] [--head REV | --uncommitted] [--kind all|test|build] [--json] [--explain LABEL] [--cache-dir DIR] [--remote-cache URL] [--map-cache URL]",
 	}
 	c.Run = func(env *Env, args []string) error {
 		fs := NewFlagSet(env, c)
@@ -34,7 +35,19 @@ func init() {
 		bazelBin := fs.String("bazel", "", "bazel `binary` (default: bazel from PATH)")
 		noFast := fs.Bool("no-fast-path", false, "query every side that is not cached in full (no fast path, no incremental maps)")
 		verbose := fs.Bool("v", false, "print progress to stderr")
+		remote := fs.String("remote-cache", os.Getenv("STRIDE_REMOTE_CACHE"), "the runners' shared remote cache `URL` (env STRIDE_REMOTE_CACHE): with http(s)://, digest maps missing from --cache-dir are looked up there and those computed are uploaded (docs/scale-out.md); grpc:// needs --map-cache")
+		readOnly := fs.Bool("remote-cache-read-only", false, "look up shared digest maps without uploading any")
+		var mf mapFlags
+		mf.add(fs)
 		if err := ParseFlags(fs, args); err != nil {
+			return err
+		}
+		if *remote != "" {
+			if _, err := remotecache.Parse(*remote); err != nil {
+				return Usagef("--remote-cache: %v", err)
+			}
+		}
+		if err := mf.check(); err != nil {
 			return err
 		}
 		if fs.NArg() > 0 {
@@ -58,9 +71,16 @@ func init() {
 			CacheLimit:  *cacheLimit << 20,
 			Bazel:       *bazelBin,
 			NoFastPath:  *noFast,
+			Warn:        env.Stderr,
 		}
 		if *verbose {
 			opts.Log = env.Stderr
+		}
+		var note string
+		opts.Shared, note = mf.store(*remote)
+		opts.SharedReadOnly = *readOnly
+		if note != "" {
+			fmt.Fprintf(env.Stderr, "stride affected: %s\n", note)
 		}
 		res, err := affected.Compute(ctx, opts)
 		if err != nil {

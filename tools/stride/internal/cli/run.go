@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -121,6 +122,7 @@ func init() {
 
 // runFlags are the flags `stride run`, `stride watch` and the hooks share.
 type runFlags struct {
+	mapFlags
 	remoteCache    string
 	remoteReadOnly bool
 	jobs           int
@@ -137,6 +139,7 @@ type runFlags struct {
 func (rf *runFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&rf.remoteCache, "remote-cache", os.Getenv("STRIDE_REMOTE_CACHE"), "shared Bazel remote cache `URL` (grpc://HOST:PORT or http://HOST:PORT, e.g. bazel-remote; env STRIDE_REMOTE_CACHE); a cache that does not answer is skipped, and the report says so")
 	fs.BoolVar(&rf.remoteReadOnly, "remote-cache-read-only", false, "read the remote cache without uploading (developers' machines)")
+	rf.mapFlags.add(fs)
 	fs.IntVar(&rf.jobs, "jobs", 0, "Bazel --jobs `N` (0: Bazel's default)")
 	fs.StringVar(&rf.cacheDir, "cache-dir", defaultDigestCache(), "`directory` for the affected computation's digest cache (\"\" disables)")
 	fs.StringVar(&rf.bazelBin, "bazel", "", "bazel `binary` (default: bazel from PATH)")
@@ -156,6 +159,9 @@ func (rf *runFlags) check() error {
 			return Usagef("--remote-cache: %v", err)
 		}
 	}
+	if err := rf.mapFlags.check(); err != nil {
+		return err
+	}
 	switch rf.cds {
 	case "on", "off", "auto", "":
 		return nil
@@ -170,12 +176,15 @@ func (rf *runFlags) pipeline(env *Env, ch *change.Change) (*run.Pipeline, error)
 	if err != nil {
 		return nil, err
 	}
+	aa := &affectedAdapter{cacheDir: rf.cacheDir, bazel: rf.bazelBin, startup: plan.Flags, warn: env.Stderr,
+		sharedReadOnly: rf.remoteReadOnly}
+	aa.shared, aa.sharedNote = rf.mapFlags.store(rf.remoteCache)
 	p := &run.Pipeline{Options: run.Options{
 		Change:     ch,
 		Jobs:       rf.jobs,
 		BazelFlags: rf.bazelFlags,
 		NoBench:    rf.noBench,
-		Affecter:   &affectedAdapter{cacheDir: rf.cacheDir, bazel: rf.bazelBin, startup: plan.Flags},
+		Affecter:   aa,
 		Bazel:      cdsBazel{Bazel: &bazel.Bazel{Binary: rf.bazelBin, Dir: ch.Repo.Root(), Startup: plan.Flags}, plan: plan},
 		Owners:     run.CheckerFunc(ownersCheckForRun),
 		Policy:     policyChecker(rf.bazelBin), // cli/policy.go
@@ -274,6 +283,21 @@ type affectedAdapter struct {
 	bazel    string
 	startup  []string // the workspace server's startup flags (CDS)
 	log      io.Writer
+	warn     io.Writer
+	// shared is the store of shared digest maps (nil: none, sharedNote
+	// says why when one was asked for).
+	shared         affected.MapStore
+	sharedNote     string
+	sharedReadOnly bool
+}
+
+// RemoteCacheDown drops the shared map store when it is the remote cache
+// that did not answer the run's probe (which warned already).
+func (a *affectedAdapter) RemoteCacheDown(u *url.URL) {
+	if a.shared != nil && sameServer(a.shared, u) {
+		a.shared = nil
+		a.sharedNote = "digest maps are not shared: the remote cache does not answer"
+	}
 }
 
 func (a *affectedAdapter) Affected(ctx context.Context, ch *change.Change) (*run.Affected, error) {
@@ -281,6 +305,7 @@ func (a *affectedAdapter) Affected(ctx context.Context, ch *change.Change) (*run
 		Change:   ch,
 		CacheDir: a.cacheDir, Bazel: a.bazel, Log: a.log, DeferWrites: true,
 		WorkspaceStartup: a.startup,
+		Shared:           a.shared, SharedReadOnly: a.sharedReadOnly, Warn: a.warn,
 	})
 	if err != nil {
 		var ie *affected.InputError
@@ -290,9 +315,13 @@ func (a *affectedAdapter) Affected(ctx context.Context, ch *change.Change) (*run
 		return nil, err
 	}
 	out := &run.Affected{
-		Base: report.Rev{Rev: res.Base.Rev, SHA: res.Base.Commit},
-		Head: report.Rev{Rev: res.Head.Rev, SHA: res.Head.Commit},
-		Wait: res.Wait,
+		Base:    report.Rev{Rev: res.Base.Rev, SHA: res.Base.Commit},
+		Head:    report.Rev{Rev: res.Head.Rev, SHA: res.Head.Commit},
+		Wait:    res.Wait,
+		BaseMap: res.Base.Source, HeadMap: res.Head.Source, SharedMapsNote: a.sharedNote,
+	}
+	if res.Shared != nil && res.Shared.Note != "" {
+		out.SharedMapsNote = res.Shared.Note
 	}
 	for _, t := range res.Incompatible {
 		out.Incompatible = append(out.Incompatible, t.Label)

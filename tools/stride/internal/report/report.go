@@ -157,6 +157,16 @@ type Affected struct {
 	Count   int      `json:"count"`
 	Tests   int      `json:"tests"`
 	Targets []Target `json:"targets"`
+	// BaseMap and HeadMap say where each side's digest map came from:
+	// "cache" (this runner's cache directory), "remote-cache" (the
+	// digest maps shared through the remote cache, docs/scale-out.md),
+	// or how it was computed ("query", "query-scratch", "derived"...: the
+	// sources of stride affected --json).
+	BaseMap string `json:"base_map,omitempty"`
+	HeadMap string `json:"head_map,omitempty"`
+	// SharedMapsNote says why the shared digest maps were not used, or
+	// what went wrong with them.
+	SharedMapsNote string `json:"shared_maps_note,omitempty"`
 }
 
 // Target is one affected target and why it is affected.

@@ -49,6 +49,15 @@ type Affected struct {
 	// Wait, when set, waits for work the computation left running (its
 	// cache writes); Run calls it before it returns.
 	Wait func()
+	// BaseMap, HeadMap and SharedMapsNote are report.Affected's.
+	BaseMap, HeadMap, SharedMapsNote string
+}
+
+// RemoteCacheDowner is an Affecter told that the remote cache did not
+// answer Run's probe, so that it does not try it again (one timeout and
+// one warning per run).
+type RemoteCacheDowner interface {
+	RemoteCacheDown(u *url.URL)
 }
 
 // Affecter computes the affected set of a change (internal/affected,
@@ -194,6 +203,9 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 
 	if o.RemoteCache != nil {
 		o.BazelFlags = useRemoteCache(ctx, r, pr, o.RemoteCache, o.RemoteCacheReadOnly, o.BazelFlags)
+		if d, ok := o.Affecter.(RemoteCacheDowner); ok && !r.Cache.Remote.Used {
+			d.RemoteCacheDown(o.RemoteCache)
+		}
 	}
 	x := &execution{o: o, r: r, pr: pr, ctx: ctx}
 	if st, ok := o.Bazel.(ServerStarter); ok {
@@ -333,6 +345,7 @@ func (x *execution) run() {
 	x.targets = append([]report.Target{}, aff.Targets...)
 	sort.SliceStable(x.targets, func(i, j int) bool { return x.targets[i].Label < x.targets[j].Label })
 	r.Affected.Targets = x.targets
+	r.Affected.BaseMap, r.Affected.HeadMap, r.Affected.SharedMapsNote = aff.BaseMap, aff.HeadMap, aff.SharedMapsNote
 	if o.Shard != nil {
 		x.targets = x.shard(*o.Shard)
 	}

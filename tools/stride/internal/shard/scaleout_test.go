@@ -66,12 +66,19 @@ sh_test(name = "t%d_test", srcs = ["t.sh"], data = [":gen"], deps = ["//lib"])
 
 	// A runner: a clone, and a bazel wrapper giving it an output base of
 	// its own (a command-line startup flag beats the committed .bazelrc's).
-	runner := func(name string) (dir, bazel string) {
+	// Its --cache-dir is its own and starts empty (a hosted runner's).
+	runner := func(name string) (dir, bazel, cacheDir string) {
 		dir = filepath.Join(tmp, name)
+		cacheDir = filepath.Join(tmp, name+"-cache")
 		runtest.Git(t, tmp, "clone", "-q", origin, dir)
 		ob := filepath.Join(tmp, name+"-ob")
 		bazel = filepath.Join(tmp, name+"-bazel")
-		if err := os.WriteFile(bazel, []byte("#!/bin/sh\nexec bazel --output_base="+ob+" \"$@\"\n"), 0o755); err != nil {
+		// The same script for every runner (it finds its output base by
+		// its own name): a Bazel without a version is known by a hash of
+		// its executable, which is part of a digest map's key, and the
+		// runners of a CI share one Bazel.
+		script := "#!/bin/sh\nexec bazel --output_base=\"$(dirname \"$0\")/$(basename \"$0\" -bazel)-ob\" \"$@\"\n"
+		if err := os.WriteFile(bazel, []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
@@ -80,7 +87,7 @@ sh_test(name = "t%d_test", srcs = ["t.sh"], data = [":gen"], deps = ["//lib"])
 			_ = c.Run()
 			runtest.MakeWritable(ob)
 		})
-		return dir, bazel
+		return dir, bazel, cacheDir
 	}
 	type proc struct {
 		cmd            *exec.Cmd
@@ -90,10 +97,11 @@ sh_test(name = "t%d_test", srcs = ["t.sh"], data = [":gen"], deps = ["//lib"])
 	var procs []*proc
 	var dirs []string
 	for i := 1; i <= 3; i++ {
-		dir, bazel := runner(fmt.Sprintf("runner%d", i))
+		dir, bazel, cacheDir := runner(fmt.Sprintf("runner%d", i))
 		out := filepath.Join(tmp, "shards", fmt.Sprint(i))
 		p := &proc{cmd: exec.Command(stride, "-C", dir, "run", "--base", "HEAD~1", "--jobs", "2", "--bazel", bazel,
-			"--shard", fmt.Sprintf("%d/3", i), "--remote-cache", cache.GRPC, "--out", out)}
+			"--shard", fmt.Sprintf("%d/3", i), "--remote-cache", cache.GRPC, "--map-cache", cache.HTTP,
+			"--cache-dir", cacheDir, "--out", out)}
 		p.cmd.Env = env
 		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 		if err := p.cmd.Start(); err != nil {
@@ -159,10 +167,12 @@ sh_test(name = "t%d_test", srcs = ["t.sh"], data = [":gen"], deps = ["//lib"])
 		t.Errorf("store after one publish: %s, %v; want build %s", lsOut, err, head)
 	}
 
-	// A 4th fresh runner (empty output base) running the whole change
-	// takes its actions from the cache.
-	dir, bazel := runner("runner4")
-	fresh := exec.Command(stride, "-C", dir, "run", "--base", "HEAD~1", "--jobs", "2", "--bazel", bazel, "--remote-cache", cache.GRPC, "--json")
+	// A 4th fresh runner (empty output base, empty cache directory)
+	// running the whole change takes its actions from the cache, and both
+	// digest maps from the shards' uploads (no query).
+	dir, bazel, cacheDir := runner("runner4")
+	fresh := exec.Command(stride, "-C", dir, "run", "--base", "HEAD~1", "--jobs", "2", "--bazel", bazel, "--remote-cache", cache.GRPC,
+		"--map-cache", cache.HTTP, "--cache-dir", cacheDir, "--json")
 	fresh.Env = env
 	out, err := fresh.Output()
 	if err != nil {
@@ -186,12 +196,17 @@ sh_test(name = "t%d_test", srcs = ["t.sh"], data = [":gen"], deps = ["//lib"])
 	} else {
 		t.Logf("fresh runner: %d remote cache hits of %d processes (hit rate %.2f)", r.Cache.RemoteCacheHits, r.Cache.Processes, *rc.HitRate)
 	}
+	if r.Affected.BaseMap != "remote-cache" || r.Affected.HeadMap != "remote-cache" || r.Affected.SharedMapsNote != "" {
+		t.Errorf("fresh runner's digest maps: base from %q, head from %q (%s); want both from remote-cache",
+			r.Affected.BaseMap, r.Affected.HeadMap, r.Affected.SharedMapsNote)
+	}
 
 	// A cache that does not answer: the run passes without it, says so
 	// once, and the report records it.
 	runtest.Write(t, dir, map[string]string{"lib/lib.sh": "v=3\n"})
 	runtest.Commit(t, dir, "change lib again")
-	down := exec.Command(stride, "-C", dir, "run", "--base", "HEAD~1", "--jobs", "2", "--bazel", bazel, "--remote-cache", "grpc://127.0.0.1:1", "--json")
+	down := exec.Command(stride, "-C", dir, "run", "--base", "HEAD~1", "--jobs", "2", "--bazel", bazel, "--remote-cache", "grpc://127.0.0.1:1",
+		"--map-cache", "http://127.0.0.1:1", "--cache-dir", cacheDir, "--json")
 	down.Env = env
 	var stderr bytes.Buffer
 	down.Stderr = &stderr

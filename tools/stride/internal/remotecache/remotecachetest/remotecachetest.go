@@ -78,6 +78,9 @@ func Binary(t testing.TB) string {
 	if p, err := exec.LookPath("bazel-remote"); err == nil {
 		return p
 	}
+	if os.Getenv("TEST_SRCDIR") != "" {
+		t.Skip("no bazel-remote under `bazel test` (set STRIDE_BAZEL_REMOTE, or run with `go test`)")
+	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no bazel-remote, and no go to build it with")
 	}

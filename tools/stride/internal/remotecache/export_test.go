@@ -1,0 +1,7 @@
+package remotecache
+
+// Exported for the external tests.
+var (
+	EncodeActionResultForTest = encodeActionResult
+	DecodeActionResultForTest = decodeActionResult
+)
