@@ -97,6 +97,10 @@ type Change struct {
 	filesErr  error
 }
 
+// ErrHeadNotWorkTree: --uncommitted with a --head other than HEAD (the
+// work tree's changes sit on HEAD, not on another commit). An input error.
+var ErrHeadNotWorkTree = errors.New("--uncommitted makes head the work tree on HEAD")
+
 // Open opens the repository containing dir and resolves the change.
 func Open(dir string, o Options) (*Change, error) {
 	repo, err := gitrepo.Open(dir)
@@ -119,6 +123,18 @@ func Resolve(repo *gitrepo.Repo, o Options) (*Change, error) {
 		return nil, fmt.Errorf("head: %w", err)
 	}
 	c.Head = h
+	if o.Uncommitted && o.Head != "" {
+		// The work tree sits on HEAD: a head elsewhere with it is no change
+		// anyone made.
+		wt, err := repo.ResolveRevision("HEAD")
+		if err != nil {
+			return nil, fmt.Errorf("head: %w", err)
+		}
+		if wt != h {
+			return nil, fmt.Errorf("%w: --head %s is %.12s, the work tree is on HEAD %.12s (drop --head, or check out %s)",
+				ErrHeadNotWorkTree, o.Head, h, wt, o.Head)
+		}
+	}
 	switch {
 	case o.Base != "":
 		b, err := repo.ResolveRevision(o.Base)

@@ -170,3 +170,28 @@ func TestFilesUncommitted(t *testing.T) {
 		t.Errorf("files (-want +got):\n%s", d)
 	}
 }
+
+// TestUncommittedHead: the work tree sits on HEAD, so --uncommitted goes
+// with no --head or with one that names HEAD's commit.
+func TestUncommittedHead(t *testing.T) {
+	g, c1, _, f1 := history(t)
+	for _, tc := range []struct {
+		head    string
+		wantErr bool
+	}{
+		{"", false},
+		{"HEAD", false},
+		{f1, false},
+		{"feature", false},
+		{c1, true},
+		{"HEAD~1", true},
+	} {
+		_, err := change.Open(g.Dir, change.Options{Head: tc.head, Uncommitted: true})
+		if got := errors.Is(err, change.ErrHeadNotWorkTree); got != tc.wantErr {
+			t.Errorf("--head %q --uncommitted: err = %v, want ErrHeadNotWorkTree: %v", tc.head, err, tc.wantErr)
+		}
+		if err != nil && !tc.wantErr {
+			t.Errorf("--head %q --uncommitted: %v", tc.head, err)
+		}
+	}
+}

@@ -3,10 +3,11 @@ package cli
 import (
 	"errors"
 	"flag"
-	"github.com/strideci/monorepo/tools/stride/internal/env"
 
 	"github.com/strideci/monorepo/tools/stride/internal/affected"
 	"github.com/strideci/monorepo/tools/stride/internal/bazel"
+	"github.com/strideci/monorepo/tools/stride/internal/change"
+	"github.com/strideci/monorepo/tools/stride/internal/env"
 	"github.com/strideci/monorepo/tools/stride/internal/exitcode"
 	"github.com/strideci/monorepo/tools/stride/internal/gitrepo"
 	"github.com/strideci/monorepo/tools/stride/internal/owners"
@@ -64,7 +65,7 @@ func exitCodeOf(err error) int {
 	case errors.As(err, &ie), errors.As(err, &ue),
 		errors.Is(err, gitrepo.ErrUnknownRevision), errors.Is(err, gitrepo.ErrShallow),
 		errors.Is(err, gitrepo.ErrNotRepository), errors.Is(err, gitrepo.ErrNoMergeBase),
-		errors.Is(err, gitrepo.ErrNoDefaultBranch),
+		errors.Is(err, gitrepo.ErrNoDefaultBranch), errors.Is(err, change.ErrHeadNotWorkTree),
 		errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrNoStore), errors.Is(err, store.ErrNotFound),
 		errors.Is(err, publish.ErrNotGreen), errors.Is(err, publish.ErrNoRun), errors.Is(err, publish.ErrBadInput),
 		errors.Is(err, owners.ErrBadApprovals), errors.Is(err, owners.ErrUnknownTeam), errors.Is(err, owners.ErrNoOwnedDirs),
