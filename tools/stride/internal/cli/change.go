@@ -30,6 +30,9 @@ func init() {
 		if *print != "" && *print != "base" && *print != "head" {
 			return Usagef("--print %q: want base or head", *print)
 		}
+		if *print != "" && *asJSON {
+			return Usagef("give --json or --print, not both")
+		}
 		ch, err := change.Open(env.Dir, change.Options{Base: *base, Head: *head, Pushed: *pushed,
 			Uncommitted: *uncommitted, FirstParent: !*noFirstParent})
 		if err != nil {

@@ -34,11 +34,14 @@ type Env struct {
 type Command struct {
 	Name    string
 	Summary string // one line for `stride help`
-	// Usage is the synopsis of the positional arguments, e.g. "PATH...".
-	// The usage line -h and `stride help` print is generated: "stride
-	// NAME", the flags of the command's flag set, then these arguments. A
-	// whole hand-written line ("stride owners who [--rev REV] PATH...") is
-	// accepted too: its flags are ignored (see positionalSynopsis).
+	// Usage is the synopsis of the positional arguments, e.g. "PATH...",
+	// and of what a flag set cannot say: required flags ("--team TEAM")
+	// and alternatives ("(--pre-push | --post-receive)"). The usage line
+	// -h and `stride help` print is generated: "stride NAME", those, the
+	// other flags of the command's flag set, then the arguments. A whole
+	// hand-written line ("stride owners who [--rev REV] PATH...") is
+	// accepted too: its plain optional flags are ignored (see
+	// synopsisParts).
 	Usage string
 	// Help is more text for -h, after the summary (optional).
 	Help string

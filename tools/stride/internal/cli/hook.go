@@ -66,7 +66,7 @@ func hookFlags(env *Env, name, usage string) *flag.FlagSet {
 }
 
 func hookInstall(env *Env, sub string, args []string) error {
-	fs := hookFlags(env, sub, "")
+	fs := hookFlags(env, sub, "(--pre-push | --post-receive)")
 	prePush := fs.Bool("pre-push", false, "install the pre-push hook (in a clone): the push goes ahead only when the run is green")
 	postReceive := fs.Bool("post-receive", false, "install the post-receive hook (in a bare repository): runs in the background")
 	// uninstall takes only the hook's kind.

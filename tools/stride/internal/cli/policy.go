@@ -101,7 +101,7 @@ func parseSize(v string) (int64, error) {
 }
 
 func policyCheck(env *Env, args []string) error {
-	fs := NewFlagSet(env, &Command{Name: "policy check", Usage: "stride policy check [flags]",
+	fs := NewFlagSet(env, &Command{Name: "policy check", Usage: "stride policy check",
 		Summary: "check the commits of base..head against the commit policy"})
 	base := fs.String("base", "", "the change's base `REV` (default: the default branch)")
 	head := fs.String("head", "HEAD", "the change's head `REV`")

@@ -35,7 +35,7 @@ func init() {
 		default:
 			return Usagef("unknown subcommand %q (want plan, apply, clone, refresh or publish-map)", sub)
 		}
-		sc := &Command{Name: "sparse " + sub, Summary: c.Summary, Usage: map[string]string{"clone": "URL DIR"}[sub]}
+		sc := &Command{Name: "sparse " + sub, Summary: c.Summary, Usage: map[string]string{"plan": "--team TEAM", "apply": "--team TEAM", "clone": "--team TEAM URL DIR"}[sub]}
 		fs := NewFlagSet(env, sc)
 		// Each subcommand has only the flags it reads.
 		team, noFetch, push := new(string), new(bool), new(string)

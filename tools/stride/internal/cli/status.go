@@ -37,6 +37,7 @@ Reads the ledger and the store; writes nothing. Exit codes: 0 printed, 2 bad inp
 func init() {
 	c := &Command{
 		Name:    "status",
+		Usage:   "[--base REV --head REV | --build ID] [--format md|json|checks-json]",
 		Summary: "where a change is: its builds in every environment, criteria, missing OWNERS approval",
 		Help:    statusHelp,
 	}

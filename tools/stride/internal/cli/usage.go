@@ -17,24 +17,31 @@ import (
 // usageWidth is where generated usage lines wrap.
 const usageWidth = 100
 
-// usageLine is the synopsis of c: "stride NAME", the flags of fs, and the
+// usageLine is the synopsis of c: "stride NAME", the required flags and
+// alternatives c.Usage spells out, the other flags of fs, and the
 // positional arguments of c.Usage.
 func usageLine(c *Command, fs *flag.FlagSet) string {
 	words := []string{"stride", c.Name}
+	shapes, shaped, _, pos := synopsisParts(c.Name, c.Usage, fs)
+	words = append(words, shapes...)
 	if fs != nil {
-		words = append(words, flagSynopsis(fs)...)
+		words = append(words, flagSynopsis(fs, shaped)...)
 	}
-	if pos := positionalSynopsis(c.Name, c.Usage, fs); pos != "" {
+	if pos != "" {
 		words = append(words, pos)
 	}
 	return wrapWords(words, len("usage: stride "+c.Name+" "))
 }
 
-// flagSynopsis lists fs's flags as "[--name]" (booleans), "[--name VALUE]"
-// or "[--name VALUE]..." (repeatable), in name order.
-func flagSynopsis(fs *flag.FlagSet) []string {
+// flagSynopsis lists fs's flags but those in skip as "[--name]"
+// (booleans), "[--name VALUE]" or "[--name VALUE]..." (repeatable), in
+// name order.
+func flagSynopsis(fs *flag.FlagSet, skip map[string]bool) []string {
 	var out []string
 	fs.VisitAll(func(f *flag.Flag) {
+		if skip[f.Name] {
+			return
+		}
 		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 			out = append(out, "[--"+f.Name+"]")
 			return
@@ -64,12 +71,19 @@ func flagSynopsis(fs *flag.FlagSet) []string {
 	return out
 }
 
-// positionalSynopsis returns the positional arguments of a hand-written
-// synopsis: usage is either just them ("PATH...") or a whole line
+// synopsisParts reads a hand-written synopsis: usage is either just the
+// positional arguments and shapes ("--team TEAM URL DIR") or a whole line
 // ("stride [-C DIR] owners who [--rev REV] PATH..."), from which the
-// program, the command's name and every group that holds a flag are
-// dropped (the flags come from the flag set).
-func positionalSynopsis(name, usage string, fs *flag.FlagSet) string {
+// program and the command's name are dropped. It returns the groups that
+// say what a flag set cannot, as written: a required flag ("--team
+// TEAM", not in brackets), alternatives ("(--pre-push |
+// --post-receive)", "[--head REV | --uncommitted]") and a flag's values
+// ("[--kind all|test|build]"), each kept only when
+// fs has every flag it names (shaped lists them; unknown those it lacks:
+// a test keeps it empty); the positional
+// arguments (groups without flags). Plain optional flags ("[--rev REV]")
+// are dropped: the flag set lists them.
+func synopsisParts(name, usage string, fs *flag.FlagSet) (shapes []string, shaped map[string]bool, unknown []string, positional string) {
 	line := strings.TrimSpace(usage)
 	if i := strings.IndexByte(line, '\n'); i >= 0 {
 		line = strings.TrimSpace(line[:i])
@@ -86,16 +100,21 @@ func positionalSynopsis(name, usage string, fs *flag.FlagSet) string {
 			}
 		}
 	}
+	shaped = map[string]bool{}
 	var keep []string
 	for i := 0; i < len(toks); {
 		j, depth := i, 0
-		hasFlag := false
+		var names []string
 		for ; j < len(toks); j++ {
 			t := toks[j]
 			depth += strings.Count(t, "[") + strings.Count(t, "(")
 			depth -= strings.Count(t, "]") + strings.Count(t, ")")
-			if strings.HasPrefix(strings.TrimLeft(t, "[(|"), "-") {
-				hasFlag = true
+			if n := strings.TrimLeft(t, "[(|"); strings.HasPrefix(n, "-") {
+				n = strings.TrimLeft(n, "-")
+				if k := strings.IndexAny(n, "=])."); k >= 0 {
+					n = n[:k]
+				}
+				names = append(names, n)
 			}
 			if depth <= 0 {
 				break
@@ -106,20 +125,39 @@ func positionalSynopsis(name, usage string, fs *flag.FlagSet) string {
 		}
 		group := toks[i : j+1]
 		i = j + 1
-		if !hasFlag {
+		if len(names) == 0 {
 			keep = append(keep, group...)
 			continue
 		}
-		// A bare required flag ("--reason TEXT") also drops its value.
-		if len(group) == 1 && fs != nil && i < len(toks) && !strings.ContainsAny(toks[i], "[(") {
-			if f := fs.Lookup(strings.TrimLeft(group[0], "-")); f != nil {
+		required := !strings.HasPrefix(group[0], "[")
+		// A bare required flag ("--reason TEXT") takes its value along.
+		if required && len(group) == 1 && fs != nil && i < len(toks) && !strings.ContainsAny(toks[i], "[(") {
+			if f := fs.Lookup(names[0]); f != nil {
 				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+					group = toks[i-1 : i+1]
 					i++
 				}
 			}
 		}
+		if fs == nil || (!required && len(names) < 2 && !strings.Contains(strings.Join(group, " "), "|")) {
+			continue
+		}
+		known := true
+		for _, n := range names {
+			if fs.Lookup(n) == nil {
+				known = false
+				unknown = append(unknown, n)
+			}
+		}
+		if !known {
+			continue
+		}
+		shapes = append(shapes, strings.Join(group, " "))
+		for _, n := range names {
+			shaped[n] = true
+		}
 	}
-	return strings.Join(keep, " ")
+	return shapes, shaped, unknown, strings.Join(keep, " ")
 }
 
 // wrapWords joins words with spaces, wrapping before usageWidth and
@@ -221,13 +259,19 @@ func subFlagSet(env *Env, c *Command, sub string) (*Command, *flag.FlagSet) {
 // commandFlags returns the flags of `stride NAME [SUB]`, for tests and
 // `stride help`: the flag set the command makes when asked for -h.
 func commandFlags(env *Env, c *Command, sub string) *flag.FlagSet {
+	_, fs := commandFlagSet(env, c, sub)
+	return fs
+}
+
+// commandFlagSet returns the command and flag set `stride NAME [SUB] -h`
+// makes (nil if it made none).
+func commandFlagSet(env *Env, c *Command, sub string) (*Command, *flag.FlagSet) {
 	if sub != "" {
-		_, fs := subFlagSet(env, c, sub)
-		return fs
+		return subFlagSet(env, c, sub)
 	}
 	probe := &Env{Dir: env.Dir, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, probe: true}
 	_ = c.Run(probe, []string{"-h"})
-	return probe.lastFlags
+	return probe.lastCmd, probe.lastFlags
 }
 
 // commandNames returns the registered commands' names, sorted.

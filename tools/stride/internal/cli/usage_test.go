@@ -122,10 +122,18 @@ func TestUsageFromFlags(t *testing.T) {
 			}
 			usage := out[:strings.Index(out+"\n\n", "\n\n")]
 			fs.VisitAll(func(f *flag.Flag) {
-				if !strings.Contains(usage, "[--"+f.Name+"]") && !strings.Contains(usage, "[--"+f.Name+" ") {
+				if !regexp.MustCompile(`[\s\[(]--` + regexp.QuoteMeta(f.Name) + `[\s\])=]`).MatchString(usage + "\n") {
 					t.Errorf("usage of stride %s lacks --%s:\n%s", full, f.Name, usage)
 				}
 			})
+			if sc, _ := subFlagSet(env, c, sub); sc != nil || sub == "" {
+				if sc == nil {
+					sc = c
+				}
+				if _, _, unknown, _ := synopsisParts(sc.Name, sc.Usage, fs); len(unknown) > 0 {
+					t.Errorf("the synopsis of stride %s (%q) names flags it does not have: %v", full, sc.Usage, unknown)
+				}
+			}
 		}
 	}
 	if code, _, errs := runMain(t, "-C", gittest.New(t).Dir, "watch", "--publish"); code != ExitUsage || !strings.Contains(errs, "-publish") {
@@ -137,7 +145,7 @@ func TestUsageFromFlags(t *testing.T) {
 // next word and the rest of the line (the flags).
 var strideInDoc = regexp.MustCompile(`stride(?: \[?-C \S+?\]?)? ([a-z][a-z-]*)((?: [a-z][a-z-]*)?)([^` + "`" + `|;#()&]*)`)
 
-var docFlag = regexp.MustCompile(`(?:^|\s|\[)--([a-z][a-z0-9-]*)`)
+var docFlag = regexp.MustCompile(`(?:^|\s|\[|\()--([a-z][a-z0-9-]*)`)
 
 // TestDocumentedFlagsExist: every --flag the docs give a stride command
 // (on the same line, in the same code span) is a flag of that command.
@@ -173,11 +181,19 @@ func TestDocumentedFlagsExist(t *testing.T) {
 	var synFlags map[string]bool
 	var synCmd *Command
 	var synSub string
+	var synText []string
 	endSynopsis := func() {
 		if synCmd == nil {
 			return
 		}
-		fs := commandFlags(env, synCmd, synSub)
+		sc, fs := commandFlagSet(env, synCmd, synSub)
+		if sc != nil && fs != nil {
+			want := strings.Join(strings.Fields(strings.TrimPrefix(usageLine(sc, fs), "stride ")), " ")
+			if got := strings.Join(strings.Fields(strings.Join(synText, " ")), " "); got != "stride "+want {
+				t.Errorf("%s:%d: the synopsis differs from `stride %s -h`'s (paste it):\n%s\nwant:\nstride %s",
+					synFile, synLine, strings.TrimSpace(synCmd.Name+" "+synSub), got, want)
+			}
+		}
 		if fs != nil {
 			fs.VisitAll(func(f *flag.Flag) {
 				if !synFlags[f.Name] {
@@ -204,18 +220,19 @@ func TestDocumentedFlagsExist(t *testing.T) {
 				endSynopsis()
 			}
 			if synCmd != nil {
+				synText = append(synText, line)
 				for _, fm := range docFlag.FindAllStringSubmatch(line, -1) {
 					synFlags[fm[1]] = true
 				}
 			}
-			if m := strideInDoc.FindStringSubmatch(line); inBlock && m != nil && strings.HasPrefix(line, "stride ") && strings.Contains(line, "[--") &&
+			if m := strideInDoc.FindStringSubmatch(line); inBlock && m != nil && strings.HasPrefix(line, "stride ") && (strings.Contains(line, "[--") || strings.Contains(line, "(--")) &&
 				!strings.Contains(line, "  ") { // a synopsis, not a summary ("stride x [--y]   does z")
 				if c, ok := commands[m[1]]; ok {
 					synCmd, synSub, synFile, synLine = c, "", filepath.Base(file), n
 					if sub := strings.TrimSpace(m[2]); inList(c.Subs, sub) {
 						synSub = sub
 					}
-					synFlags = map[string]bool{}
+					synFlags, synText = map[string]bool{}, []string{line}
 					for _, fm := range docFlag.FindAllStringSubmatch(line, -1) {
 						synFlags[fm[1]] = true
 					}
@@ -309,5 +326,34 @@ func TestNotARepositoryOrder(t *testing.T) {
 	}
 	if code, _, errs := runMain(t, "-C", dir, "promote", "abc123", "--to", "dev"); code != ExitUsage || !strings.Contains(errs, "not a git repository") {
 		t.Errorf("promote BUILD outside a repository = %d %q", code, errs)
+	}
+}
+
+// TestSynopsisParts: what a hand-written synopsis keeps (required flags,
+// alternatives, values, positional arguments) and what the flag set lists.
+func TestSynopsisParts(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	for _, n := range []string{"team", "rev", "head", "kind", "reason"} {
+		fs.String(n, "", "")
+	}
+	for _, n := range []string{"pre-push", "post-receive", "uncommitted", "json"} {
+		fs.Bool(n, false, "")
+	}
+	for _, tc := range []struct {
+		usage, shapes, pos string
+		unknown            []string
+	}{
+		{"PATH...", "", "PATH...", nil},
+		{"stride [-C DIR] x [--rev REV] PATH...", "", "PATH...", nil},
+		{"--team TEAM URL DIR", "--team TEAM", "URL DIR", nil},
+		{"(--pre-push | --post-receive)", "(--pre-push | --post-receive)", "", nil},
+		{"stride x [--head REV | --uncommitted] [--kind all|test|build] [--json]", "[--head REV | --uncommitted]/[--kind all|test|build]", "", nil},
+		{"stride x ENV --reason TEXT", "--reason TEXT", "ENV", nil},
+		{"[--head REV | --nosuch]", "", "", []string{"nosuch"}},
+	} {
+		shapes, _, unknown, pos := synopsisParts("x", tc.usage, fs)
+		if got := strings.Join(shapes, "/"); got != tc.shapes || pos != tc.pos || strings.Join(unknown, ",") != strings.Join(tc.unknown, ",") {
+			t.Errorf("synopsisParts(%q) = %q, %v, %q; want %q, %v, %q", tc.usage, got, unknown, pos, tc.shapes, tc.unknown, tc.pos)
+		}
 	}
 }
