@@ -51,7 +51,9 @@ func TestExplainSuggestsLabels(t *testing.T) {
 	})
 	tests := []struct{ label, want string }{
 		{"app:test", "app:test is not a target at head (did you mean //app:test?)"},
-		{"app/test", "app/test is not a target at head (labels start with //, e.g. //app/test)"},
+		{"app/test", "app/test is not a target at head (did you mean //app:test?)"},
+		{"test", "test is not a target at head (did you mean //app:test?)"},
+		{"nothing/like/it", "nothing/like/it is not a target at head (labels start with //, e.g. //nothing/like/it)"},
 		{"//app:tset", "//app:tset is not a target at head (did you mean //app:test?)"},
 		{"//nothing/like/it:at_all", "//nothing/like/it:at_all is not a target at head"},
 	}

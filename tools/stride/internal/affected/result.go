@@ -269,9 +269,24 @@ func (c *comparison) causeOf(label string, onPath map[string]bool) []string {
 }
 
 // didYouMean suggests labels for one that is not a target: "//" + label
-// when it lacks the "//", else the closest labels at head by name.
+// when it lacks the "//" and that is a target, else targets of that name
+// ("artifactd" finds //services/artifactd/cmd/artifactd:artifactd), else
+// the closest labels at head.
 func (r *Result) didYouMean(label string) string {
 	c := r.cmp
+	var names []string
+	for l, n := range c.head.Nodes {
+		if isOutputTarget(l, n) {
+			names = append(names, l)
+		}
+	}
+	sort.Strings(names)
+	suggest := func(ls []string) string {
+		if len(ls) > 3 {
+			ls = ls[:3]
+		}
+		return " (did you mean " + strings.Join(ls, ", ") + "?)"
+	}
 	if !strings.HasPrefix(label, "//") && !strings.HasPrefix(label, "@") {
 		want := "//" + strings.TrimPrefix(label, "/")
 		if !strings.Contains(want, ":") {
@@ -280,18 +295,25 @@ func (r *Result) didYouMean(label string) string {
 			}
 		}
 		if _, ok := c.head.Nodes[want]; ok {
-			return fmt.Sprintf(" (did you mean %s?)", want)
+			return suggest([]string{want})
+		}
+		name := label[strings.LastIndexAny(label, ":/")+1:]
+		var same []string
+		for _, l := range names {
+			if strings.HasSuffix(l, ":"+name) {
+				same = append(same, l)
+			}
+		}
+		if len(same) > 0 {
+			return suggest(same)
+		}
+		if close := nearest.Names(want, names, 3); len(close) > 0 {
+			return suggest(close)
 		}
 		return " (labels start with //, e.g. //" + strings.TrimPrefix(label, "/") + ")"
 	}
-	var names []string
-	for l, n := range c.head.Nodes {
-		if isOutputTarget(l, n) {
-			names = append(names, l)
-		}
-	}
 	if close := nearest.Names(label, names, 3); len(close) > 0 {
-		return " (did you mean " + strings.Join(close, ", ") + "?)"
+		return suggest(close)
 	}
 	return ""
 }

@@ -20,6 +20,8 @@ type docCommand struct {
 	args     []string
 	want     []string
 	wantCode int
+	// bazel: the command is in a "```console bazel" block: it runs Bazel.
+	bazel bool
 }
 
 // consoleCommands reads the ```console blocks of a Markdown file.
@@ -31,13 +33,13 @@ func consoleCommands(t *testing.T, path string) []docCommand {
 	}
 	defer f.Close()
 	var out []docCommand
-	in := false
+	in, bazel := false, false
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, "```console"):
-			in = true
+			in, bazel = true, strings.Contains(line, "bazel")
 		case strings.HasPrefix(line, "```"):
 			in = false
 		case !in:
@@ -46,7 +48,7 @@ func consoleCommands(t *testing.T, path string) []docCommand {
 			if err != nil {
 				t.Fatalf("%s:%d: %v", path, n, err)
 			}
-			out = append(out, docCommand{line: n, args: args})
+			out = append(out, docCommand{line: n, args: args, bazel: bazel})
 		case len(out) == 0:
 			t.Fatalf("%s:%d: output before any $ command", path, n)
 		case strings.HasPrefix(line, "[exit ") && strings.HasSuffix(line, "]"):
@@ -128,8 +130,11 @@ func matchOutput(want []string, got string) bool {
 
 // TestGettingStarted runs the console blocks of docs/getting-started.md
 // on a scratch clone of this repository: `stride ...` in process, `git
-// ...` as a command. Each command's output must show the doc's lines
-// (in order, "…" for what varies) and exit as the doc says.
+// ...` as a command, `echo TEXT >> FILE` as sh would. Each command's
+// output must show the doc's lines (in order, "…" for what varies) and
+// exit as the doc says. The "```console bazel" blocks run real Bazel on
+// the clone (output bases in a temporary directory, removed after):
+// skipped with -short or without bazel on PATH.
 func TestGettingStarted(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", "..", "..", ".."))
 	if err != nil {
@@ -155,10 +160,36 @@ func TestGettingStarted(t *testing.T) {
 	if len(cmds) < 10 {
 		t.Fatalf("only %d commands in %s", len(cmds), doc)
 	}
+	withBazel := !testing.Short()
+	if _, err := exec.LookPath("bazel"); err != nil {
+		withBazel = false
+	}
+	if withBazel {
+		bazelOutputBases(t)
+	}
 	for _, c := range cmds {
+		if c.bazel && !withBazel {
+			t.Logf("getting-started.md:%d: skipped (needs bazel; -short or no bazel on PATH)", c.line)
+			continue
+		}
 		var code int
 		var out bytes.Buffer
 		switch c.args[0] {
+		case "echo":
+			if len(c.args) != 4 || c.args[2] != ">>" {
+				t.Fatalf("getting-started.md:%d: the test runs only `echo TEXT >> FILE`", c.line)
+			}
+			f, err := os.OpenFile(filepath.Join(clone, c.args[3]), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatalf("getting-started.md:%d: %v", c.line, err)
+			}
+			_, err = fmt.Fprintln(f, c.args[1])
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatalf("getting-started.md:%d: %v", c.line, err)
+			}
 		case "stride":
 			var stdout, stderr bytes.Buffer
 			code = Main(append([]string{"-C", clone}, c.args[1:]...), strings.NewReader(""), &stdout, &stderr)
@@ -181,6 +212,44 @@ func TestGettingStarted(t *testing.T) {
 				c.line, strings.Join(c.args, " "), code, c.wantCode, out.String(), strings.Join(c.want, "\n"))
 		}
 	}
+}
+
+// bazelOutputBases puts every Bazel server the test starts (stride's
+// own scratch workspaces choose theirs) in an output base under a
+// temporary directory, through a bazel wrapper first on PATH, and shuts
+// them down and removes them when the test ends.
+func bazelOutputBases(t *testing.T) {
+	t.Helper()
+	real, err := exec.LookPath("bazel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp("", "stride-getting-started-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, obs := filepath.Join(tmp, "bin"), filepath.Join(tmp, "ob")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Startup flags stride passes come after the wrapper's and win.
+	wrapper := fmt.Sprintf("#!/bin/sh\nexec %s --output_base=%s/$(pwd | cksum | cut -d' ' -f1) --max_idle_secs=60 \"$@\"\n", real, obs)
+	if err := os.WriteFile(filepath.Join(bin, "bazel"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Cleanup(func() {
+		bases, _ := filepath.Glob(filepath.Join(obs, "*"))
+		more, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_CACHE_HOME"), "stride", "*", "workspaces", "*", "*", "output_base"))
+		for _, ob := range append(bases, more...) {
+			_ = exec.Command(real, "--output_base="+ob, "shutdown").Run()
+		}
+		_ = exec.Command("chmod", "-R", "u+w", tmp).Run()
+		_ = os.RemoveAll(tmp)
+		if len(more) > 0 {
+			_ = exec.Command("chmod", "-R", "u+w", os.Getenv("XDG_CACHE_HOME")).Run()
+		}
+	})
 }
 
 func TestMatchOutput(t *testing.T) {
