@@ -236,6 +236,7 @@ func (b *scaleBench) startRemote(ctx context.Context) (func(), error) {
 	}
 	cmd := exec.Command(b.o.BazelRemote, "--dir", dir, "--max_size", "20", "--grpc_address", ports[0], "--http_address", ports[1])
 	cmd.Stdout, cmd.Stderr = log, log
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start bazel-remote: %w", err)
