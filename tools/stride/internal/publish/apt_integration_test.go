@@ -89,7 +89,7 @@ func TestAPTIntegration(t *testing.T) {
 		t.Errorf("documented sources line gives %q, want %q", sources, want)
 	}
 	if fmt.Sprint(howTo.AptGet) != "[[update] [install hello]]" {
-		t.Errorf("documented apt-get commands %v, want update and install hello (the test runs update and download hello)", howTo.AptGet)
+		t.Errorf("documented apt-get commands %v, want update and install hello", howTo.AptGet)
 	}
 	out, err := publishtest.AptGet(t, client, sources, "update")
 	if err != nil || strings.Contains(out, "NO_PUBKEY") || strings.Contains(out, "not signed") || strings.Contains(out, "W: ") {
@@ -118,11 +118,25 @@ func TestAPTIntegration(t *testing.T) {
 	if hello.Version != "0.21.0+gggggggg" || w.Version != "0.20.0+gfffffff" || w.Since != publishtest.Sha(5) {
 		t.Errorf("versions: hello %+v, world %+v", hello, w)
 	}
-	// dpkg installs into a temporary root.
+	// The documented `apt-get install hello`, with dpkg installing into a
+	// temporary root (dpkg --root needs root: otherwise dpkg -x unpacks
+	// the downloaded package there).
 	inst := t.TempDir()
 	debFile := filepath.Join(client, filepath.Base(hello.Artifact))
-	if out, err := exec.Command("dpkg", "-x", debFile, inst).CombinedOutput(); err != nil {
-		t.Fatalf("dpkg -x: %v\n%s", err, out)
+	if os.Geteuid() == 0 {
+		out, err := publishtest.AptInstallRoot(t, client, sources, inst, howTo.AptGet[1][1:]...)
+		if err != nil {
+			t.Fatalf("apt-get install hello (dpkg --root %s): %v\n%s", inst, err, out)
+		}
+		st, err := exec.Command("dpkg", "--root="+inst, "-s", "hello").CombinedOutput()
+		if err != nil || !strings.Contains(string(st), "Status: install ok installed") || !strings.Contains(string(st), "Version: "+hello.Version) {
+			t.Fatalf("dpkg -s hello after apt-get install: %v\n%s\n(apt-get: %s)", err, st, out)
+		}
+	} else {
+		t.Logf("not root: dpkg -x instead of apt-get install (dpkg --root needs root)")
+		if out, err := exec.Command("dpkg", "-x", debFile, inst).CombinedOutput(); err != nil {
+			t.Fatalf("dpkg -x: %v\n%s", err, out)
+		}
 	}
 	if b, err := os.ReadFile(filepath.Join(inst, "usr/bin/hello")); err != nil || !strings.Contains(string(b), "two") {
 		t.Fatalf("installed /usr/bin/hello = %q, %v", b, err)

@@ -150,6 +150,36 @@ func AptGet(t *testing.T, dir, sources string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// AptInstallRoot runs apt-get install (with args after "install") as AptGet
+// does, and has dpkg install into root instead of / (--root: its own
+// status database under root/var/lib/dpkg, empty at first, and apt's log
+// in dir). dpkg needs root for it; the caller checks os.Geteuid.
+func AptInstallRoot(t *testing.T, dir, sources, root string, args ...string) (string, error) {
+	t.Helper()
+	admin := filepath.Join(root, "var", "lib", "dpkg")
+	for _, d := range []string{"updates", "info", "triggers"} {
+		if err := os.MkdirAll(filepath.Join(admin, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"status", "available"} {
+		if err := os.WriteFile(filepath.Join(admin, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "log"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := []string{
+		"-o", "Dir::State::status=" + filepath.Join(admin, "status"),
+		"-o", "Dir::Log=" + filepath.Join(dir, "log"),
+		"-o", "DPkg::Options::=--root=" + root,
+		"-o", "Debug::NoLocking=1",
+		"-y", "--no-install-recommends", "install",
+	}
+	return AptGet(t, dir, sources, append(opts, args...)...)
+}
+
 // RequireAPT skips the test under `bazel test` (the APT tests run in go
 // test ./..., ci/test), or when aptly, gpg, dpkg-deb or one of bins is
 // missing.
