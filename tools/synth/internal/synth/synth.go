@@ -82,12 +82,11 @@ func run(out string, targets int, seed int64, changes int, bootstrap, manifest s
 		return err
 	}
 	if force {
-		// Only ever delete an earlier synth workspace (or an empty dir).
+		// Only ever delete an earlier synth workspace (or an empty dir),
+		// finished or cut off while it was being made.
 		ents, err := os.ReadDir(out)
-		if err == nil && len(ents) > 0 {
-			if _, err := os.Stat(filepath.Join(out, ".git", "synth", "corpus.json")); err != nil {
-				return fmt.Errorf("-force: %s is not empty and holds no synth workspace (no .git/synth/corpus.json); not deleting it", out)
-			}
+		if err == nil && len(ents) > 0 && !isSynthWorkspace(out) {
+			return fmt.Errorf("-force: %s is not empty and holds no synth workspace (no .git/synth/corpus.json or %s); not deleting it", out, generatingMarker)
 		}
 		if err := os.RemoveAll(out); err != nil {
 			return err
@@ -99,6 +98,15 @@ func run(out string, targets int, seed int64, changes int, bootstrap, manifest s
 	}
 	rp, err := repo.Init(out)
 	if err != nil {
+		return err
+	}
+	// The marker says the directory is synth's while it is being made, so
+	// that -force can replace a workspace whose generation was killed.
+	marker := filepath.Join(out, filepath.FromSlash(generatingMarker))
+	if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(marker, []byte("synth is generating this workspace\n"), 0o644); err != nil {
 		return err
 	}
 	initial, err := corpus.WriteInitial(rp, boot, m, fmt.Sprintf("synthetic monorepo: %d targets, seed %d", m.Targets(), seed))
@@ -128,6 +136,9 @@ func run(out string, targets int, seed int64, changes int, bootstrap, manifest s
 	if err := corpus.WriteManifest(manifest, mf); err != nil {
 		return err
 	}
+	if err := os.Remove(marker); err != nil {
+		return err
+	}
 	counts := map[string]int{}
 	for _, c := range mf.Changes {
 		counts[c.Kind]++
@@ -154,4 +165,19 @@ func layers(m *model.Model) int {
 		}
 	}
 	return n
+}
+
+// generatingMarker (relative to the workspace) exists while synth makes a
+// workspace; .git/synth/corpus.json once it has made one.
+const generatingMarker = ".git/synth/generating"
+
+// isSynthWorkspace says whether dir holds a workspace synth made or began
+// to make.
+func isSynthWorkspace(dir string) bool {
+	for _, f := range []string{".git/synth/corpus.json", generatingMarker} {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -54,6 +54,21 @@ func TestMainGenerates(t *testing.T) {
 	if code := Main(append(args, "-force"), &stdout, &stderr); code != 0 {
 		t.Errorf("second run with -force: exit %d: %s", code, stderr.String())
 	}
+	if _, err := os.Stat(filepath.Join(out, ".git", "synth", "generating")); !os.IsNotExist(err) {
+		t.Errorf("a finished workspace keeps the generating marker: %v", err)
+	}
+	// A workspace whose generation was killed (the marker, no manifest) is
+	// replaced by -force too.
+	cut := filepath.Join(t.TempDir(), "cut")
+	os.MkdirAll(filepath.Join(cut, ".git", "synth"), 0o755)
+	os.WriteFile(filepath.Join(cut, ".git", "synth", "generating"), nil, 0o644)
+	os.WriteFile(filepath.Join(cut, "WORKSPACE"), []byte("# half made"), 0o644)
+	if code := Main([]string{"-out", cut, "-targets", "60", "-bootstrap", root, "-force"}, &stdout, &stderr); code != 0 {
+		t.Errorf("-force on a workspace cut off while generated: exit %d: %s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(cut, ".git", "synth", "corpus.json")); err != nil {
+		t.Errorf("regenerated workspace: %v", err)
+	}
 	other := t.TempDir()
 	os.WriteFile(filepath.Join(other, "precious"), []byte("x"), 0o644)
 	if code := Main([]string{"-out", other, "-targets", "60", "-bootstrap", root, "-force"}, &stdout, &stderr); code != 3 {
