@@ -86,7 +86,7 @@ func run(out string, targets int, seed int64, changes int, bootstrap, manifest s
 		// finished or cut off while it was being made.
 		ents, err := os.ReadDir(out)
 		if err == nil && len(ents) > 0 && !isSynthWorkspace(out) {
-			return fmt.Errorf("-force: %s is not empty and holds no synth workspace (no .git/synth/corpus.json or %s); not deleting it", out, generatingMarker)
+			return fmt.Errorf("-force: %s is not empty and holds no synth workspace (no %s or %s); not deleting it", out, defaultManifest, generatingMarker)
 		}
 		if err := os.RemoveAll(out); err != nil {
 			return err
@@ -130,7 +130,7 @@ func run(out string, targets int, seed int64, changes int, bootstrap, manifest s
 		return err
 	}
 	if manifest == "" {
-		manifest = filepath.Join(out, ".git", "synth", "corpus.json")
+		manifest = filepath.Join(out, filepath.FromSlash(defaultManifest))
 	}
 	mf := g.Manifest()
 	if err := corpus.WriteManifest(manifest, mf); err != nil {
@@ -167,14 +167,18 @@ func layers(m *model.Model) int {
 	return n
 }
 
-// generatingMarker (relative to the workspace) exists while synth makes a
-// workspace; .git/synth/corpus.json once it has made one.
-const generatingMarker = ".git/synth/generating"
+// Relative to the workspace: generatingMarker exists while synth makes a
+// workspace, defaultManifest (unless -manifest says otherwise) once it has
+// made one.
+const (
+	generatingMarker = ".git/synth/generating"
+	defaultManifest  = ".git/synth/corpus.json"
+)
 
 // isSynthWorkspace says whether dir holds a workspace synth made or began
 // to make.
 func isSynthWorkspace(dir string) bool {
-	for _, f := range []string{".git/synth/corpus.json", generatingMarker} {
+	for _, f := range []string{defaultManifest, generatingMarker} {
 		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err == nil {
 			return true
 		}
